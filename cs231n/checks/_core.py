@@ -1,0 +1,125 @@
+"""Building blocks of the checks: calling student code, comparing, explaining."""
+import functools
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REFERENCE_DIR = Path(__file__).with_name("reference")
+
+
+class CheckFailure(AssertionError):
+    """A graded function gave a wrong answer; the message says what and why."""
+
+
+def fail(name, what, *lines):
+    """Raise a CheckFailure: ``name: what`` and indented detail lines."""
+    body = "\n".join("  " + line for line in lines if line)
+    raise CheckFailure(f"{name}: {what}" + (f"\n{body}" if body else ""))
+
+
+def passed(name, count, note=""):
+    print(f"\u2713 {name}: all {count} checks passed{note}")
+
+
+def call(fn, name, *args, **kwargs):
+    """Call student code; any error but NotImplementedError becomes a CheckFailure."""
+    try:
+        # A NaN or an overflow is reported by the check with a hint; numpy's
+        # RuntimeWarning on stderr would only make the test cell score 0.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except CheckFailure:
+        raise
+    except Exception as e:  # the student's bug, reported with the inputs
+        shapes = ", ".join(_describe(a) for a in args)
+        raise CheckFailure(
+            f"{name} raised {type(e).__name__}: {e}\n  when called with ({shapes})"
+        ) from e
+
+
+def _describe(a):
+    if isinstance(a, np.ndarray):
+        return f"array {a.shape} {a.dtype}"
+    return repr(a) if np.isscalar(a) else type(a).__name__
+
+
+def scalar(value, name, what="loss"):
+    """The student's scalar output as a float, or a failure that says why not."""
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "fiu":
+        fail(name, f"{what} should be a single number, got {_describe(value)}"
+             + (f" of shape {arr.shape}" if arr.size != 1 else ""))
+    return float(arr.reshape(()))
+
+
+def array(value, shape, name, what):
+    """The student's array output, checked for type and shape."""
+    if not isinstance(value, np.ndarray):
+        fail(name, f"{what} should be a numpy array of shape {shape}, "
+                   f"got {type(value).__name__}")
+    if value.shape != tuple(shape):
+        hint = "did you transpose it?" if value.shape == tuple(shape)[::-1] else ""
+        fail(name, f"{what} has shape {value.shape}, expected {tuple(shape)}", hint)
+    return value
+
+
+def unchanged(name, before, after):
+    """Fail when a call modified one of its input arrays in place."""
+    for label, old in before.items():
+        new = after[label]
+        if not np.array_equal(old, new, equal_nan=True):
+            fail(name, f"the input {label} was modified in place",
+                 "a loss function must leave its inputs alone: write "
+                 f"`{label} = {label} - ...` (a new array) instead of `{label} -= ...`,",
+                 "and copy before changing a slice of it.")
+
+
+def close(actual, expected, rtol, atol):
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    return actual.shape == expected.shape and bool(
+        np.all(np.isfinite(actual)) and np.allclose(actual, expected, rtol=rtol, atol=atol))
+
+
+def worst_index(actual, expected):
+    """Index and values of the largest absolute difference, for a message."""
+    diff = np.abs(np.asarray(actual, dtype=np.float64) - expected)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    i = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    return tuple(int(k) for k in i), float(actual[i]), float(expected[i])
+
+
+def first_hint(actual, candidates, rtol, atol):
+    """The message of the first common-bug candidate that ``actual`` matches."""
+    for value, message in candidates:
+        if close(actual, value, rtol, atol):
+            return message
+    return ""
+
+
+@functools.lru_cache(maxsize=None)
+def reference(assignment):
+    """The reference arrays of an assignment, as a read-only dict."""
+    path = REFERENCE_DIR / f"{assignment}.npz"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"reference values {path} are missing: an instructor creates them with "
+            f"`cs231n-course reference {assignment}`")
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def case_inputs(ref, kind, case):
+    """The stored inputs of one reference case, as fresh writable copies."""
+    prefix = f"{kind}/{case}/"
+    return {k[len(prefix):]: np.array(v) for k, v in ref.items()
+            if k.startswith(prefix + "in_")}
+
+
+def float32_tolerance():
+    """Tolerance for float32 inputs, documented in the notebooks."""
+    return dict(rtol=1e-4, atol=1e-5)

@@ -1,0 +1,516 @@
+"""Checks of Assignment 1 (``a1_linear``): SVM and softmax losses, penalties,
+the minibatch linear classifier.
+
+Losses are compared with reference values computed by the instructor's
+solution (``reference/a1_linear.npz``) on fixed inputs; a mismatch is matched
+against the common bugs of the catalogue to give a hint, and a wrong gradient
+is also compared with a centred-difference gradient of the student's own loss.
+
+Tolerances: float64 inputs must match to ``rtol=1e-7`` (loss) and ``1e-6``
+(gradient); float32 inputs to ``rtol=1e-4, atol=1e-5``.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gradient_check import numeric_grad
+from ._core import (array, call, case_inputs, close, fail, first_hint,
+                    float32_tolerance, passed, reference, scalar, unchanged,
+                    worst_index)
+
+__all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
+           "check_linear_classifier", "check_at_least"]
+
+ASSIGNMENT = "a1_linear"
+LOSS_TOL = dict(rtol=1e-7, atol=1e-10)
+GRAD_TOL = dict(rtol=1e-6, atol=1e-9)
+CASE_SETS = ("visible", "hidden")
+
+
+@dataclass(frozen=True)
+class LossCase:
+    name: str
+    seed: int
+    N: int
+    D: int
+    C: int
+    reg: float
+    offset: float = 0.0         # added to every score (through a bias column)
+    y_dtype: str = "int64"
+
+
+@dataclass(frozen=True)
+class PenaltyCase:
+    name: str
+    seed: int
+    shape: tuple
+    reg: float
+    l1_ratio: float
+    zeros: bool = False         # put exact zeros in W (the L1 kink)
+
+
+LOSS_CASES = {
+    "visible": [
+        LossCase("small", 0, N=5, D=4, C=3, reg=0.0),
+        LossCase("regularised", 1, N=8, D=6, C=4, reg=0.5),
+        LossCase("large_scores", 2, N=6, D=5, C=4, reg=0.0, offset=1000.0),
+    ],
+    "hidden": [
+        LossCase("single_example", 10, N=1, D=3, C=2, reg=0.1),
+        LossCase("wide", 11, N=40, D=30, C=10, reg=2.0, y_dtype="int32"),
+        LossCase("strong_reg", 12, N=20, D=7, C=5, reg=50.0),
+        LossCase("huge_scores", 13, N=9, D=4, C=6, reg=0.0, offset=3e4),
+    ],
+}
+
+PENALTY_CASES = {
+    "visible": [PenaltyCase("small", 20, (4, 3), reg=0.7, l1_ratio=0.3)],
+    "hidden": [
+        PenaltyCase("with_zeros", 21, (6, 5), reg=3.0, l1_ratio=0.8, zeros=True),
+        PenaltyCase("single", 22, (1, 1), reg=0.01, l1_ratio=0.5),
+    ],
+}
+
+PENALTY_KINDS = ("l2", "l1", "elastic_net")
+
+# The solution functions that produce the reference values: kind -> (notebook, name).
+SOLUTIONS = {
+    "svm": ("svm.ipynb", "svm_loss_vectorized"),
+    "softmax": ("softmax.ipynb", "softmax_loss_vectorized"),
+    "l2": ("svm.ipynb", "l2_penalty"),
+    "l1": ("svm.ipynb", "l1_penalty"),
+    "elastic_net": ("svm.ipynb", "elastic_net_penalty"),
+}
+
+
+def _cases(table, cases):
+    if cases not in CASE_SETS:
+        raise ValueError(f"cases must be one of {CASE_SETS}, got {cases!r}")
+    return table[cases]
+
+
+def _loss_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    W = 0.5 * rng.standard_normal((case.D, case.C))
+    X = rng.standard_normal((case.N, case.D))
+    y = rng.integers(case.C, size=case.N).astype(case.y_dtype)
+    if case.offset:
+        # Scores near `offset` with moderate differences: exp overflows
+        # unless the scores are shifted first.
+        X[:, -1] = 1.0
+        W[-1] += case.offset
+    return W, X, y
+
+
+def _penalty_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    W = rng.standard_normal(case.shape)
+    if case.zeros:
+        W[rng.random(case.shape) < 0.3] = 0.0
+    return W
+
+
+def _penalty_args(kind, W, reg, l1_ratio):
+    return (W, reg, l1_ratio) if kind == "elastic_net" else (W, reg)
+
+
+def make_reference(solutions):
+    """Reference arrays from the solution's functions.
+
+    Parameters
+    ----------
+    solutions : dict
+        kind -> callable, for every kind in ``SOLUTIONS``.
+
+    Returns
+    -------
+    dict of str -> ndarray, to be saved with ``np.savez``.
+    """
+    ref = {}
+    for kind in ("svm", "softmax"):
+        fn = solutions[kind]
+        for case in LOSS_CASES["visible"] + LOSS_CASES["hidden"]:
+            W, X, y = _loss_inputs(case)
+            loss, dW = fn(W.copy(), X.copy(), y.copy(), case.reg)
+            loss0, dW0 = fn(W.copy(), X.copy(), y.copy(), 0.0)
+            p = f"{kind}/{case.name}/"
+            ref.update({p + "in_W": W, p + "in_X": X, p + "in_y": y,
+                        p + "in_reg": np.float64(case.reg),
+                        p + "loss": np.float64(loss), p + "dW": np.asarray(dW),
+                        p + "data_loss": np.float64(loss0), p + "data_dW": np.asarray(dW0)})
+    for kind in PENALTY_KINDS:
+        fn = solutions[kind]
+        for case in PENALTY_CASES["visible"] + PENALTY_CASES["hidden"]:
+            W = _penalty_inputs(case)
+            value, dW = fn(*_penalty_args(kind, W.copy(), case.reg, case.l1_ratio))
+            p = f"{kind}/{case.name}/"
+            ref.update({p + "in_W": W, p + "in_reg": np.float64(case.reg),
+                        p + "in_l1_ratio": np.float64(case.l1_ratio),
+                        p + "penalty": np.float64(value), p + "dW": np.asarray(dW)})
+    return ref
+
+
+# --------------------------------------------------------------------- losses
+
+def check_svm_loss(fn, *, cases="visible"):
+    """Check ``fn(W, X, y, reg) -> (loss, dW)``, the multiclass SVM loss.
+
+    Parameters
+    ----------
+    fn : callable
+        ``svm_loss_naive`` or ``svm_loss_vectorized``.
+    cases : {"visible", "hidden"}
+    """
+    _check_loss(fn, "svm", cases)
+
+
+def check_softmax_loss(fn, *, cases="visible"):
+    """Check ``fn(W, X, y, reg) -> (loss, dW)``, the softmax (cross-entropy) loss.
+
+    Parameters
+    ----------
+    fn : callable
+        ``softmax_loss_naive`` or ``softmax_loss_vectorized``.
+    cases : {"visible", "hidden"}
+    """
+    _check_loss(fn, "softmax", cases)
+
+
+def _loss_hints(kind, case, W, L0, G0):
+    """(value, message) pairs of the common bugs, for the loss and for dW."""
+    N, reg = case.N, case.reg
+    R = 0.5 * reg * float(np.sum(W * W))
+    RW = reg * W
+    loss = [
+        (L0 + N * R, "the regularisation is added once per example (inside the loop "
+                     "over i): add 0.5 * reg * np.sum(W * W) once, after averaging"),
+        (L0 + 2 * R, "the course's regularisation is 0.5 * reg * np.sum(W * W); "
+                     "you have reg * np.sum(W * W)"),
+        (L0, "the regularisation term 0.5 * reg * np.sum(W * W) is missing from the loss"),
+        (N * L0 + R, "the data loss is summed over the examples: divide it by N "
+                     "(the loss is the mean over examples)"),
+        (N * (L0 + R), "the loss is summed over the examples: divide the data loss by N "
+                       "and add the regularisation once"),
+    ]
+    if kind == "svm":
+        loss += [(L0 + 1 + R, "the margin sum includes the correct class j = y_i, which "
+                              "adds max(0, 1) = 1 per example: skip j == y[i]"),
+                 (L0 + 1, "the margin sum includes the correct class j = y_i, and the "
+                          "regularisation term is missing")]
+    else:
+        loss += [(L0 / np.log(10) + R, "the loss uses log10: the course uses the natural "
+                                       "logarithm np.log")]
+    grad = [
+        (G0 + N * RW, "the regularisation gradient is added once per example: add "
+                      "reg * W once, after averaging"),
+        (G0 + 2 * RW, "the gradient of 0.5 * reg * sum(W**2) is reg * W, not 2 * reg * W"),
+        (G0 + 0.5 * RW, "the gradient of 0.5 * reg * sum(W**2) is reg * W, not 0.5 * reg * W"),
+        (G0, "the regularisation gradient reg * W is missing from dW"),
+        (N * G0 + RW, "dW is summed over the examples: divide the data gradient by N"),
+        (N * (G0 + RW), "dW is summed over the examples: divide the data gradient by N"),
+        (-(G0 + RW), "dW has the wrong sign: it is the gradient, not the step"),
+        (-G0 + RW, "the data gradient has the wrong sign"),
+    ]
+    # A hint that coincides with the right answer (reg = 0, N = 1) would mislead.
+    expected_loss, expected_grad = L0 + R, G0 + RW
+    loss = [(v, m) for v, m in loss if not close(v, expected_loss, **LOSS_TOL)]
+    grad = [(v, m) for v, m in grad if not close(v, expected_grad, **GRAD_TOL)]
+    return loss, grad
+
+
+def _check_loss(fn, kind, cases):
+    name = getattr(fn, "__name__", kind + " loss")
+    ref = reference(ASSIGNMENT)
+    count = 0
+    for case in _cases(LOSS_CASES, cases):
+        p = f"{kind}/{case.name}/"
+        inputs = case_inputs(ref, kind, case.name)
+        W, X, y = inputs["in_W"], inputs["in_X"], inputs["in_y"]
+        reg = float(inputs["in_reg"])
+        label = f"test case '{case.name}' (N={case.N}, D={case.D}, C={case.C}, reg={reg:g})"
+        expected_loss, expected_dW = float(ref[p + "loss"]), ref[p + "dW"]
+        loss_hints, grad_hints = _loss_hints(kind, case, W, float(ref[p + "data_loss"]),
+                                             ref[p + "data_dW"])
+        loss, dW = _call_loss(fn, name, W, X, y, reg)
+        count += 3
+
+        if not np.isfinite(loss) or not np.all(np.isfinite(dW)):
+            bad = "loss" if not np.isfinite(loss) else "dW"
+            hint = ""
+            if kind == "softmax" and case.offset:
+                hint = (f"the scores here are near {case.offset:g} and exp overflows: subtract "
+                        "each row's maximum score before np.exp (the max-shift)")
+            fail(name, f"{bad} is not finite ({loss if bad == 'loss' else 'nan/inf in dW'}) "
+                       f"on {label}", hint)
+        if not close(loss, expected_loss, **LOSS_TOL):
+            fail(name, f"the loss is wrong on {label}",
+                 f"expected {expected_loss:.8g}, got {loss:.8g}",
+                 "hint: " + h if (h := first_hint(loss, loss_hints, **LOSS_TOL)) else "")
+        if not close(dW, expected_dW, **GRAD_TOL):
+            i, got, want = worst_index(dW, expected_dW)
+            hint = first_hint(dW, grad_hints, **GRAD_TOL)
+            lines = [f"largest difference at dW[{i[0]}, {i[1]}]: "
+                     f"analytic (yours) {got:.8g}, expected {want:.8g}"]
+            if case.N * case.D * case.C <= 400:
+                num = numeric_grad(lambda w: _call_loss(fn, name, w, X, y, reg)[0],
+                                   W.copy())
+                lines.append(f"numeric gradient of your loss there: {float(num[i]):.8g}")
+            fail(name, f"the gradient dW is wrong on {label}", *lines,
+                 "hint: " + hint if hint else "")
+        count += 2
+
+    # float32 inputs: the same answers, at a looser tolerance.
+    if cases == "visible":
+        case = LOSS_CASES["visible"][1]
+        p = f"{kind}/{case.name}/"
+        inputs = case_inputs(ref, kind, case.name)
+        W32, X32 = inputs["in_W"].astype(np.float32), inputs["in_X"].astype(np.float32)
+        loss, dW = _call_loss(fn, name, W32, X32, inputs["in_y"], float(inputs["in_reg"]))
+        tol = float32_tolerance()
+        if not close(loss, ref[p + "loss"], **tol) or not close(dW, ref[p + "dW"], **tol):
+            fail(name, f"with float32 inputs (W, X) the result is off by more than "
+                       f"rtol={tol['rtol']}, atol={tol['atol']}",
+                 f"loss {loss:.6g}, expected {float(ref[p + 'loss']):.6g}",
+                 "do not round to integers or cast to a lower precision")
+        count += 1
+    passed(name, count, f" ({cases} cases)")
+
+
+def _call_loss(fn, name, W, X, y, reg):
+    before = {"W": W.copy(), "X": X.copy(), "y": y.copy()}
+    out = call(fn, name, W, X, y, reg)
+    unchanged(name, before, {"W": W, "X": X, "y": y})
+    if not isinstance(out, tuple) or len(out) != 2:
+        fail(name, f"should return a tuple (loss, dW), got {type(out).__name__}"
+                   + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
+    loss = scalar(out[0], name, "loss")
+    dW = array(out[1], W.shape, name, "dW")
+    return loss, dW
+
+
+# ------------------------------------------------------------------ penalties
+
+def check_penalty(fn, kind, *, cases="visible"):
+    """Check a weight penalty ``fn(W, reg[, l1_ratio]) -> (penalty, dW)``.
+
+    Parameters
+    ----------
+    fn : callable
+    kind : {"l2", "l1", "elastic_net"}
+    cases : {"visible", "hidden"}
+    """
+    if kind not in PENALTY_KINDS:
+        raise ValueError(f"kind must be one of {PENALTY_KINDS}, got {kind!r}")
+    name = getattr(fn, "__name__", kind + " penalty")
+    ref = reference(ASSIGNMENT)
+    count = 0
+    for case in _cases(PENALTY_CASES, cases):
+        p = f"{kind}/{case.name}/"
+        W = np.array(ref[p + "in_W"])
+        before = {"W": W.copy()}
+        out = call(fn, name, *_penalty_args(kind, W, case.reg, case.l1_ratio))
+        unchanged(name, before, {"W": W})
+        if not isinstance(out, tuple) or len(out) != 2:
+            fail(name, f"should return a tuple (penalty, dW), got {type(out).__name__}")
+        value = scalar(out[0], name, "the penalty")
+        dW = array(out[1], W.shape, name, "dW")
+        want, want_dW = float(ref[p + "penalty"]), ref[p + "dW"]
+        label = f"test case '{case.name}' (W {W.shape}, reg={case.reg:g}" + (
+            f", l1_ratio={case.l1_ratio:g})" if kind == "elastic_net" else ")")
+        hints = [(2 * want, "you have twice the expected value: the L2 part is "
+                            "0.5 * reg * sum(W**2)"),
+                 (0.5 * want, "you have half the expected value: the L1 part is "
+                              "reg * sum(|W|), without a factor 0.5"),
+                 (want / case.reg, "the penalty is not multiplied by reg")]
+        if not close(value, want, **LOSS_TOL):
+            fail(name, f"the penalty is wrong on {label}",
+                 f"expected {want:.8g}, got {value:.8g}",
+                 "hint: " + h if (h := first_hint(value, hints, **LOSS_TOL)) else "")
+        grad_hints = [(2 * want_dW, "dW is twice the expected gradient: d/dW of "
+                                    "0.5 * reg * W**2 is reg * W"),
+                      (want_dW / case.reg, "dW is not multiplied by reg"),
+                      (-want_dW, "dW has the wrong sign")]
+        if kind != "l2":
+            grad_hints.append((case.reg * W, "the gradient of reg * |W| is reg * sign(W), "
+                                             "not reg * W"))
+        if not close(dW, want_dW, **GRAD_TOL):
+            i, got, exp = worst_index(dW, want_dW)
+            at_zero = kind != "l2" and W[i] == 0
+            fail(name, f"the gradient dW is wrong on {label}",
+                 f"largest difference at dW{list(i)} (W there = {float(W[i]):g}): "
+                 f"yours {got:.8g}, expected {exp:.8g}",
+                 "hint: at W == 0 use the subgradient sign(0) = 0" if at_zero else
+                 ("hint: " + h if (h := first_hint(dW, grad_hints, **GRAD_TOL)) else ""))
+        count += 2
+    passed(name, count, f" ({cases} cases)")
+
+
+# ----------------------------------------------------------------- classifier
+
+@dataclass(frozen=True)
+class TrainCase:
+    name: str
+    seed: int
+    n_per_class: int
+    C: int
+    dim: int
+    batch_size: int
+    num_iters: int
+    learning_rate: float = 0.1
+    reg: float = 1e-3
+
+
+TRAIN_CASES = {
+    "visible": [TrainCase("blobs", 3, n_per_class=20, C=3, dim=2, batch_size=16,
+                          num_iters=60)],
+    "hidden": [TrainCase("batch_of_one", 4, n_per_class=8, C=4, dim=5, batch_size=1,
+                         num_iters=5),
+               TrainCase("one_step", 5, n_per_class=30, C=2, dim=3, batch_size=50,
+                         num_iters=1, learning_rate=0.5, reg=0.1)],
+}
+
+
+def _blobs(case):
+    """Gaussian blobs with a bias column."""
+    rng = np.random.default_rng(case.seed)
+    centres = 4.0 * rng.standard_normal((case.C, case.dim))
+    X = np.concatenate([c + 0.5 * rng.standard_normal((case.n_per_class, case.dim))
+                        for c in centres])
+    y = np.repeat(np.arange(case.C), case.n_per_class)
+    return np.hstack([X, np.ones((len(X), 1))]), y
+
+
+class _RecordingLoss:
+    """A least-squares loss that records every call (a given function, so the
+    check of the training loop does not depend on the student's losses)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, W, X, y, reg):
+        N, C = X.shape[0], W.shape[1]
+        diff = X @ W - np.eye(C)[y]
+        loss = 0.5 * np.sum(diff * diff) / N + 0.5 * reg * np.sum(W * W)
+        dW = X.T @ diff / N + reg * W
+        self.calls.append(dict(W=W.copy(), X=X.copy(), y=y.copy(), reg=reg,
+                               loss=float(loss), dW=dW.copy()))
+        return float(loss), dW
+
+
+def _train(cls, name, case, X, y, seed):
+    rec = _RecordingLoss()
+    clf = call(cls, name, rec)
+    if getattr(clf, "W", "missing") is not None:
+        fail(name, "a new classifier should have W = None (train initialises it)")
+    hist = call(clf.train, name + ".train", X, y, learning_rate=case.learning_rate,
+                reg=case.reg, num_iters=case.num_iters, batch_size=case.batch_size,
+                rng=np.random.default_rng(seed))
+    return clf, rec, hist
+
+
+def check_linear_classifier(cls, *, cases="visible"):
+    """Check the minibatch SGD training loop and predict of ``LinearClassifier``.
+
+    Parameters
+    ----------
+    cls : type
+        ``cls(loss_fn)`` with ``train(X, y, *, learning_rate, reg, num_iters,
+        batch_size, rng, verbose)`` and ``predict(X)``.
+    cases : {"visible", "hidden"}
+    """
+    name = getattr(cls, "__name__", "LinearClassifier")
+    count = 0
+    for case in _cases(TRAIN_CASES, cases):
+        X, y = _blobs(case)
+        N, D = X.shape
+        C = case.C
+        X_before = X.copy()
+        clf, rec, hist = _train(cls, name, case, X, y, seed=0)
+        unchanged(name + ".train", {"X": X_before}, {"X": X})
+        label = f"on test case '{case.name}' (N={N}, D={D}, C={C}, batch_size={case.batch_size})"
+        calls = rec.calls
+        if len(calls) != case.num_iters:
+            fail(name, f"train called the loss {len(calls)} times for num_iters="
+                       f"{case.num_iters} {label}", "call it once per iteration")
+        if not isinstance(hist, (list, np.ndarray)) or len(hist) != case.num_iters:
+            fail(name, f"train should return the list of {case.num_iters} losses, one per "
+                       f"iteration, got {type(hist).__name__}"
+                       + (f" of length {len(hist)}" if hasattr(hist, '__len__') else ""))
+        W0 = calls[0]["W"]
+        if W0.shape != (D, C):
+            fail(name, f"W has shape {W0.shape} {label}, expected (D, C) = {(D, C)}",
+                 "C is the number of classes, y.max() + 1")
+        if not 1e-5 < np.std(W0) < 1e-2:
+            fail(name, f"the initial W has standard deviation {np.std(W0):.3g}",
+                 "initialise W = 0.001 * rng.standard_normal((D, C))")
+        rows = {(tuple(x), int(t)) for x, t in zip(X, y)}
+        for k, c in enumerate(calls):
+            if c["X"].shape != (case.batch_size, D) or c["y"].shape != (case.batch_size,):
+                fail(name, f"iteration {k} passed X_batch {c['X'].shape} and y_batch "
+                           f"{c['y'].shape} to the loss {label}",
+                     f"expected ({case.batch_size}, {D}) and ({case.batch_size},)")
+            if any((tuple(x), int(t)) not in rows for x, t in zip(c["X"], c["y"])):
+                fail(name, f"iteration {k}: the minibatch is not made of rows of X with "
+                           "their own labels",
+                     "index X and y with the same sampled indices: X[idx], y[idx]")
+            if c["reg"] != case.reg:
+                fail(name, f"the loss got reg={c['reg']!r}, expected reg={case.reg!r}")
+            if not np.isclose(float(hist[k]), c["loss"], rtol=1e-12, atol=0):
+                fail(name, f"loss_history[{k}] = {float(hist[k]):.6g} but the loss "
+                           f"returned {c['loss']:.6g} at that iteration")
+        steps = [c["W"] for c in calls[1:]] + [clf.W]
+        for k, (c, W_next) in enumerate(zip(calls, steps)):
+            want = c["W"] - case.learning_rate * c["dW"]
+            if not isinstance(W_next, np.ndarray) or not np.allclose(W_next, want,
+                                                                   rtol=1e-12, atol=1e-15):
+                hint = ""
+                if isinstance(W_next, np.ndarray) and np.allclose(
+                        W_next, c["W"] + case.learning_rate * c["dW"]):
+                    hint = "you step uphill: W -= learning_rate * dW"
+                fail(name, f"after iteration {k} W is not W - learning_rate * dW {label}",
+                     hint or "each iteration should do W -= learning_rate * dW")
+        count += 5
+
+        pred = call(clf.predict, name + ".predict", X)
+        pred = array(pred, (N,), name + ".predict", "predict's output")
+        if pred.dtype.kind not in "iu":
+            fail(name + ".predict", f"labels should be integers, got dtype {pred.dtype}")
+        if not np.array_equal(pred, np.argmax(X @ clf.W, axis=1)):
+            fail(name + ".predict", "the labels are not the argmax of the scores X @ W",
+                 "use np.argmax(X @ self.W, axis=1)")
+        count += 1
+
+        # Reproducible with the given Generator, and really random batches.
+        _, rec_same, _ = _train(cls, name, case, X, y, seed=0)
+        _, rec_other, _ = _train(cls, name, case, X, y, seed=1)
+        same = all(np.array_equal(a["X"], b["X"]) for a, b in zip(rec.calls, rec_same.calls))
+        if not same:
+            fail(name, "two runs with the same rng seed sampled different minibatches",
+                 "sample with the Generator you are given, rng.choice(N, batch_size), "
+                 "not np.random")
+        if case.batch_size < N and all(np.array_equal(a["X"], b["X"])
+                                       for a, b in zip(rec.calls, rec_other.calls)):
+            fail(name, "two runs with different rng seeds used the same minibatches",
+                 "sample the minibatch at random with rng.choice(N, batch_size)")
+        count += 2
+
+        # A second call to train continues from the current W.
+        W_end = clf.W.copy()
+        rec.calls.clear()
+        call(clf.train, name + ".train", X, y, learning_rate=case.learning_rate,
+             reg=case.reg, num_iters=1, batch_size=case.batch_size,
+             rng=np.random.default_rng(2))
+        if not rec.calls or not np.allclose(rec.calls[0]["W"], W_end):
+            fail(name, "calling train again restarted from a new W",
+                 "initialise W only when self.W is None")
+        count += 1
+
+    passed(name, count, f" ({cases} cases)")
+
+
+def check_at_least(value, minimum, what):
+    """Check a measured result such as an accuracy reaches a minimum."""
+    v = scalar(value, what, what)
+    if not v >= minimum:
+        fail(what, f"{v:.4f} is below the required {minimum:.4f}")
+    passed(what, 1, f" ({v:.4f} >= {minimum:.4f})")

@@ -1,0 +1,265 @@
+"""The instructor's command line: ``cs231n-course`` (or ``python -m cs231n.course``).
+
+    cs231n-course release [ASSIGNMENT...]    solutions/ -> assignments/ with nbgrader
+    cs231n-course validate [ASSIGNMENT...]   solutions pass, released stubs fail
+    cs231n-course reference [ASSIGNMENT...]  recompute the checks' reference values
+
+Without ASSIGNMENT every assignment in ``solutions/`` is processed.  Each
+command exits non-zero with one line per problem.
+"""
+import argparse
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .notebook import answer_cells, cell_source, load_answers, nbgrader_meta, read_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Assignment -> the module of cs231n.checks that holds its checks and references.
+CHECKS = {"a1_linear": "cs231n.checks.linear"}
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+_REGION = {
+    "solution": re.compile(r"^.*BEGIN SOLUTION.*$(.*?)^.*END SOLUTION.*$", re.M | re.S),
+    "hidden test": re.compile(r"^.*BEGIN HIDDEN TESTS.*$(.*?)^.*END HIDDEN TESTS.*$",
+                              re.M | re.S),
+}
+
+
+class CourseError(Exception):
+    """A command found problems; ``problems`` holds one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def assignments(root=ROOT, names=None):
+    """Assignment ids in ``solutions/`` (all of them, or ``names`` checked)."""
+    found = sorted(p.name for p in (Path(root) / "solutions").iterdir()
+                   if p.is_dir() and any(p.glob("*.ipynb")))
+    if not names:
+        return found
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise CourseError([f"unknown assignment {n!r}: solutions/ has {', '.join(found)}"
+                           for n in unknown])
+    return list(names)
+
+
+# ------------------------------------------------------------------- release
+
+def release(names=None, *, root=ROOT, dest=None):
+    """Generate the student release of each assignment with nbgrader.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Assignment ids; all of them by default.
+    root : Path
+        The course root (holds nbgrader_config.py and solutions/).
+    dest : Path, optional
+        Release folder; ``root/assignments`` by default.  Tests release into a
+        temporary folder and compare.
+
+    Raises
+    ------
+    CourseError
+        When nbgrader fails or solution or hidden-test text reaches the release.
+    """
+    root = Path(root)
+    dest = Path(dest) if dest is not None else root / "assignments"
+    problems = []
+    for aid in assignments(root, names):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "release"
+            # A throwaway gradebook: releasing must not touch the course's.
+            cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", aid, "--force",
+                   f"--CourseDirectory.root={root}",
+                   f"--CourseDirectory.release_directory={out}",
+                   f"--CourseDirectory.db_url=sqlite:///{Path(tmp) / 'gradebook.db'}"]
+            run = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+            if run.returncode != 0 or not (out / aid).is_dir():
+                tail = (run.stderr or run.stdout).strip().splitlines()[-5:]
+                problems.append(f"{aid}: nbgrader generate_assignment failed: "
+                                + " | ".join(tail))
+                continue
+            leaks = find_leaks(root / "solutions" / aid, out / aid)
+            if leaks:
+                problems += leaks
+                continue
+            target = dest / aid
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(out / aid, target)
+            print(f"released {aid} -> {target}")
+    if problems:
+        raise CourseError(problems)
+
+
+def find_leaks(source, released):
+    """Problems where solution or hidden-test text reaches a release folder.
+
+    Every line inside a solution or hidden-test region of the source must be
+    gone from the released cell of the same grade_id, no marker may remain,
+    and no other released file may carry a marker.
+    """
+    source, released = Path(source), Path(released)
+    problems = []
+    for path in sorted(released.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(released)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for marker in MARKERS:
+            if marker in text:
+                problems.append(f"{released.name}/{rel}: contains '{marker}'")
+        if path.suffix != ".ipynb" or not (source / rel).exists():
+            continue
+        rel_cells = {nbgrader_meta(c).get("grade_id"): c for c in read_notebook(path)["cells"]}
+        for cell in read_notebook(source / rel)["cells"]:
+            gid = nbgrader_meta(cell).get("grade_id")
+            src = cell_source(cell)
+            out = cell_source(rel_cells[gid]) if gid in rel_cells else ""
+            out_lines = {line.strip() for line in out.splitlines()}
+            for kind, region in _REGION.items():
+                for block in region.findall(src):
+                    for line in block.splitlines():
+                        if line.strip() and line.strip() in out_lines:
+                            problems.append(f"{released.name}/{rel}: {kind} line of cell "
+                                            f"'{gid}' reached the release: {line.strip()!r}")
+    return problems
+
+
+# ------------------------------------------------------------------ validate
+
+def _validator(root, **traits):
+    from nbgrader.validator import Validator
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    config_file = Path(root) / "nbgrader_config.py"
+    if config_file.exists():
+        config.merge(PyFileConfigLoader(config_file.name, path=str(root)).load_config())
+    return Validator(config=config, **traits)
+
+
+def validate_notebook(path, *, release=False, root=ROOT):
+    """Problems of one notebook, one line each (empty when it is right).
+
+    A solution must run top to bottom without an error or stderr output in
+    any cell and pass every graded test; a released stub must fail every
+    graded test.
+    """
+    path = Path(path)
+    if release:
+        v = _validator(root, invert=True, ignore_checksums=True)
+    else:
+        v = _validator(root, validate_all=True, ignore_checksums=True)
+    results = v.validate(str(path))
+    rel = path.relative_to(root) if path.is_relative_to(root) else path
+    problems = []
+    for cell in results.get("passed", []):
+        problems.append(f"{rel}: a graded test passes on the unanswered stub: "
+                        f"{_first_line(cell['source'])}")
+    for cell in results.get("failed", []):
+        error = cell.get("raw_error", "").strip().splitlines()
+        problems.append(f"{rel}: cell fails: {_first_line(cell['source'])} -> "
+                        f"{error[-1] if error else 'output on stderr'}")
+    for cell in results.get("type_changed", []) + results.get("changed", []):
+        problems.append(f"{rel}: cell changed type or content: {_first_line(cell['source'])}")
+    return problems
+
+
+def _first_line(source):
+    lines = [s for s in source.splitlines() if s.strip() and not s.startswith("#")]
+    return (lines[0] if lines else source.strip()[:60])[:100]
+
+
+def validate(names=None, *, root=ROOT):
+    """Validate every solution notebook and every released stub."""
+    root = Path(root)
+    problems = []
+    for aid in assignments(root, names):
+        for nb in sorted((root / "solutions" / aid).glob("*.ipynb")):
+            start = time.perf_counter()
+            found = validate_notebook(nb, root=root)
+            print(f"{'ok  ' if not found else 'FAIL'} {nb.relative_to(root)} "
+                  f"({time.perf_counter() - start:.1f} s)")
+            problems += found
+            stub = root / "assignments" / aid / nb.name
+            if not stub.exists():
+                problems.append(f"{stub.relative_to(root)}: missing: run `make release`")
+                continue
+            found = validate_notebook(stub, release=True, root=root)
+            print(f"{'ok  ' if not found else 'FAIL'} {stub.relative_to(root)}")
+            problems += found
+    if problems:
+        raise CourseError(problems)
+
+
+# ----------------------------------------------------------------- reference
+
+def compute_reference(aid, *, root=ROOT):
+    """The reference arrays of an assignment, computed from its solutions."""
+    module = importlib.import_module(CHECKS[aid])
+    loaded = {}
+    solutions = {}
+    for kind, (notebook, name) in module.SOLUTIONS.items():
+        if notebook not in loaded:
+            loaded[notebook] = load_answers(Path(root) / "solutions" / aid / notebook)
+        if name not in loaded[notebook]:
+            raise CourseError([f"solutions/{aid}/{notebook} defines no {name}"])
+        solutions[kind] = loaded[notebook][name]
+    return module.make_reference(solutions)
+
+
+def reference_path(aid):
+    from .checks._core import REFERENCE_DIR
+    return REFERENCE_DIR / f"{aid}.npz"
+
+
+def write_reference(names=None, *, root=ROOT):
+    """Recompute and save the reference values of each assignment."""
+    for aid in assignments(root, names):
+        if aid not in CHECKS:
+            continue
+        ref = compute_reference(aid, root=root)
+        path = reference_path(aid)
+        np.savez_compressed(path, **ref)
+        print(f"wrote {len(ref)} reference arrays to {path}")
+
+
+# ---------------------------------------------------------------------- main
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="cs231n-course", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in [("release", "regenerate assignments/ from solutions/"),
+                        ("validate", "solutions pass all tests, released stubs fail them"),
+                        ("reference", "recompute the checks' reference values")]:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    args = parser.parse_args(argv)
+    action = {"release": release, "validate": validate, "reference": write_reference}
+    try:
+        action[args.command](args.assignment or None)
+    except CourseError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Right and wrong implementations of the graded functions, for the soundness suite."""
