@@ -15,6 +15,9 @@ export JUPYTER_RUNTIME_DIR := $(STATE)/runtime
 export IPYTHONDIR          := $(STATE)/ipython
 export MPLCONFIGDIR        := $(STATE)/matplotlib
 
+# Tools that nbgrader and jupyter start (alembic, the kernel) come from .venv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
 # jupyter refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 

@@ -10,7 +10,6 @@ command exits non-zero with one line per problem.
 import argparse
 import importlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .notebook import answer_cells, cell_source, load_answers, nbgrader_meta, read_notebook
+from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,11 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKS = {"a1_linear": "cs231n.checks.linear"}
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-_REGION = {
-    "solution": re.compile(r"^.*BEGIN SOLUTION.*$(.*?)^.*END SOLUTION.*$", re.M | re.S),
-    "hidden test": re.compile(r"^.*BEGIN HIDDEN TESTS.*$(.*?)^.*END HIDDEN TESTS.*$",
-                              re.M | re.S),
-}
+_REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
+            "hidden test": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
+
+
+def region_lines(source, begin, end):
+    """The lines strictly between a ``begin`` and an ``end`` marker line."""
+    inside, out = False, []
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            out.append(line)
+    return out
 
 
 class CourseError(Exception):
@@ -87,7 +96,8 @@ def release(names=None, *, root=ROOT, dest=None):
                    f"--CourseDirectory.root={root}",
                    f"--CourseDirectory.release_directory={out}",
                    f"--CourseDirectory.db_url=sqlite:///{Path(tmp) / 'gradebook.db'}"]
-            run = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+            run = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                                 env=_env_with_venv())
             if run.returncode != 0 or not (out / aid).is_dir():
                 tail = (run.stderr or run.stdout).strip().splitlines()[-5:]
                 problems.append(f"{aid}: nbgrader generate_assignment failed: "
@@ -104,6 +114,14 @@ def release(names=None, *, root=ROOT, dest=None):
             print(f"released {aid} -> {target}")
     if problems:
         raise CourseError(problems)
+
+
+def _env_with_venv():
+    """The environment with this Python's bin folder first on PATH: nbgrader
+    runs `alembic` from there."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
 
 
 def find_leaks(source, released):
@@ -131,12 +149,11 @@ def find_leaks(source, released):
             src = cell_source(cell)
             out = cell_source(rel_cells[gid]) if gid in rel_cells else ""
             out_lines = {line.strip() for line in out.splitlines()}
-            for kind, region in _REGION.items():
-                for block in region.findall(src):
-                    for line in block.splitlines():
-                        if line.strip() and line.strip() in out_lines:
-                            problems.append(f"{released.name}/{rel}: {kind} line of cell "
-                                            f"'{gid}' reached the release: {line.strip()!r}")
+            for kind, (begin, end) in _REGIONS.items():
+                for line in region_lines(src, begin, end):
+                    if line.strip() and line.strip() in out_lines:
+                        problems.append(f"{released.name}/{rel}: {kind} line of cell "
+                                        f"'{gid}' reached the release: {line.strip()!r}")
     return problems
 
 

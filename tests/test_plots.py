@@ -55,7 +55,7 @@ def test_curves_smoothing_is_a_moving_average():
     expected = [0, 0.5, 1, 2, 3, 4, 5, 6, 7, 8]
     np.testing.assert_allclose(smoothed.get_ydata(), expected, rtol=0, atol=1e-12,
                                err_msg="3-point moving average of 0..9")
-    assert fig._suptitle.get_text() == "run 1"
+    assert fig.get_suptitle() == "run 1"
 
 
 @pytest.mark.parametrize("kwargs", [{"smooth": 0}, {"smooth": 2.5}, {"smooth": True}])

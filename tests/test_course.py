@@ -1,0 +1,235 @@
+"""The instructor command line: release, validate, reference values."""
+import json
+import shutil
+import time
+
+import nbformat
+import numpy as np
+import pytest
+
+from cs231n import course
+from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
+
+ROOT = course.ROOT
+SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+ALL_NOTEBOOKS = SOLUTION_NOTEBOOKS + sorted((ROOT / "assignments").glob("*/*.ipynb"))
+
+
+def _ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+# ------------------------------------------------------- a course in miniature
+
+def _meta(**kw):
+    base = dict(grade=False, locked=False, solution=False, schema_version=3, task=False)
+    base.update(kw)
+    return {"nbgrader": base}
+
+
+def make_notebook(path, body, test, hidden="assert double(4) == 8"):
+    """One answer cell defining ``double`` and one graded test cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Doubling"),
+        nbformat.v4.new_code_cell(
+            "def double(x):\n    ### BEGIN SOLUTION\n    " + body + "\n    ### END SOLUTION",
+            metadata=_meta(solution=True, grade_id="double")),
+        nbformat.v4.new_code_cell(
+            test + "\n### BEGIN HIDDEN TESTS\n" + hidden + "\n### END HIDDEN TESTS",
+            metadata=_meta(grade=True, locked=True, points=1, grade_id="test_double")),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def mini_course(tmp_path):
+    root = tmp_path / "course"
+    make_notebook(root / "solutions" / "demo" / "demo.ipynb", "return 2 * x",
+                  "assert double(3) == 6")
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    return root
+
+
+@pytest.mark.slow
+def test_release_strips_solutions_and_hidden_tests(mini_course):
+    """Does release turn the answer into a stub and drop the hidden tests?"""
+    course.release(root=mini_course)
+    nb = read_notebook(mini_course / "assignments" / "demo" / "demo.ipynb")
+    text = json.dumps(nb)
+    assert "NotImplementedError" in text
+    assert "2 * x" not in text and "double(4)" not in text
+    assert "assert double(3) == 6" in text
+
+
+@pytest.mark.slow
+def test_release_refuses_a_leaking_file(mini_course):
+    """Is a solution file copied verbatim into the release caught and refused?"""
+    (mini_course / "solutions" / "demo" / "helper.py").write_text(
+        "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n")
+    with pytest.raises(course.CourseError, match="helper.py: contains 'BEGIN SOLUTION'"):
+        course.release(root=mini_course)
+    assert not (mini_course / "assignments" / "demo").exists()
+
+
+def test_find_leaks_spots_a_solution_line(tmp_path):
+    """Does the leak check find a solution line that survived in a released cell?"""
+    make_notebook(tmp_path / "src" / "demo.ipynb", "return 2 * x", "assert double(3) == 6")
+    make_notebook(tmp_path / "rel" / "demo.ipynb", "return 2 * x", "assert double(3) == 6")
+    # The "release" still has its solution, markers stripped.
+    nb = read_notebook(tmp_path / "rel" / "demo.ipynb")
+    for cell in nb["cells"]:
+        cell["source"] = "\n".join(line for line in cell_source(cell).splitlines()
+                                   if "BEGIN" not in line and "END" not in line)
+    (tmp_path / "rel" / "demo.ipynb").write_text(json.dumps(nb))
+    problems = course.find_leaks(tmp_path / "src", tmp_path / "rel")
+    assert any("solution line of cell 'double'" in p and "return 2 * x" in p
+               for p in problems), problems
+    assert any("hidden test line of cell 'test_double'" in p for p in problems), problems
+
+
+@pytest.mark.slow
+def test_validate_passes_a_right_course_and_names_each_problem(mini_course, capsys):
+    """Does validate accept a right solution with a failing stub, and report
+    a wrong solution with one line, exiting non-zero?"""
+    course.release(root=mini_course)
+    course.validate(root=mini_course)
+    assert "ok   solutions/demo/demo.ipynb" in capsys.readouterr().out
+
+    make_notebook(mini_course / "solutions" / "demo" / "demo.ipynb", "return 3 * x",
+                  "assert double(3) == 6")
+    with pytest.raises(course.CourseError) as info:
+        course.validate(root=mini_course)
+    assert len(info.value.problems) == 1
+    assert "solutions/demo/demo.ipynb: cell fails" in info.value.problems[0]
+    assert "AssertionError" in info.value.problems[0]
+
+
+@pytest.mark.slow
+def test_validate_flags_a_test_that_passes_on_the_stub(mini_course):
+    """Is a graded test that cannot fail (it passes on the stub) reported?"""
+    make_notebook(mini_course / "solutions" / "demo" / "demo.ipynb", "return 2 * x",
+                  "assert True", hidden="pass")
+    course.release(root=mini_course)
+    with pytest.raises(course.CourseError, match="passes on the unanswered stub"):
+        course.validate(root=mini_course)
+
+
+def test_cli_exit_codes(capsys):
+    """Does the command line exit non-zero with a line naming the problem?"""
+    assert course.main(["release", "no_such_assignment"]) == 1
+    assert "unknown assignment 'no_such_assignment'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        course.main(["frobnicate"])
+
+
+# ---------------------------------------------------------- the real course
+
+def test_every_solution_has_a_release():
+    """Is every solution notebook released, and nothing released without one?"""
+    released = sorted(p.relative_to(ROOT / "assignments")
+                      for p in (ROOT / "assignments").glob("*/*.ipynb"))
+    sources = sorted(p.relative_to(ROOT / "solutions") for p in SOLUTION_NOTEBOOKS)
+    assert SOLUTION_NOTEBOOKS, "no solution notebooks found"
+    assert released == sources
+
+
+@pytest.mark.slow
+def test_release_is_in_step_with_solutions(tmp_path):
+    """Does regenerating the release from solutions/ give exactly assignments/?"""
+    course.release(root=ROOT, dest=tmp_path)
+    for aid in course.assignments(ROOT):
+        fresh = sorted(p.relative_to(tmp_path / aid) for p in (tmp_path / aid).rglob("*")
+                       if p.is_file())
+        kept = sorted(p.relative_to(ROOT / "assignments" / aid)
+                      for p in (ROOT / "assignments" / aid).rglob("*") if p.is_file())
+        assert fresh == kept, f"{aid}: files differ: run `make release`"
+        for rel in fresh:
+            a = (tmp_path / aid / rel).read_bytes()
+            b = (ROOT / "assignments" / aid / rel).read_bytes()
+            assert a == b, f"assignments/{aid}/{rel} is out of date: run `make release`"
+
+
+def test_release_has_no_leaks():
+    """Does any solution or hidden-test text reach the committed release?"""
+    problems = []
+    for aid in course.assignments(ROOT):
+        problems += course.find_leaks(ROOT / "solutions" / aid, ROOT / "assignments" / aid)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_notebook_is_clean(path):
+    """Is the notebook committed without outputs and execution counts?"""
+    for i, cell in enumerate(read_notebook(path)["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=_ids(SOLUTION_NOTEBOOKS))
+def test_nbgrader_metadata_is_valid(path):
+    """Is every nbgrader cell well formed: unique ids, points on graded cells,
+    markers in answer cells, and a test cell for every answer cell?"""
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    nb = nbformat.read(str(path), as_version=4)
+    CheckCellMetadata().preprocess(nb, {})  # raises on malformed metadata
+    ids, answers, tests = [], [], []
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        assert meta.get("schema_version") == 3, f"{meta.get('grade_id')}: schema_version"
+        ids.append(meta["grade_id"])
+        if meta.get("grade"):
+            assert meta.get("points", 0) > 0, f"{meta['grade_id']} has no points"
+        if meta.get("solution"):
+            assert "BEGIN SOLUTION" in cell.source and "END SOLUTION" in cell.source, \
+                f"answer cell {meta['grade_id']} has no BEGIN/END SOLUTION region"
+            if cell.cell_type == "code":
+                answers.append(meta["grade_id"])
+        if meta.get("grade") and cell.cell_type == "code":
+            tests.append(cell.source)
+    assert len(ids) == len(set(ids)), f"duplicate grade_id in {path.name}"
+    for gid in answers:
+        name = gid.replace("_", "").lower()
+        assert any(name in t.replace("_", "").lower() for t in tests), \
+            f"answer cell {gid} of {path.name} has no graded test cell calling it"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=_ids(SOLUTION_NOTEBOOKS))
+def test_solution_runs_and_passes_all_tests(path, capsys):
+    """Does the solution run top to bottom with every graded test passing and
+    nothing on stderr?"""
+    start = time.perf_counter()
+    problems = course.validate_notebook(path)
+    with capsys.disabled():
+        print(f"\n{path.relative_to(ROOT)} executed in {time.perf_counter() - start:.1f} s")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=_ids(SOLUTION_NOTEBOOKS))
+def test_released_stub_fails_every_graded_test(path):
+    """Does every graded test fail on the unanswered release?"""
+    stub = ROOT / "assignments" / path.relative_to(ROOT / "solutions")
+    problems = course.validate_notebook(stub, release=True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("aid", sorted(course.CHECKS))
+def test_reference_values_are_in_step_with_solutions(aid):
+    """Were the checks' reference values computed from today's solutions?"""
+    fresh = course.compute_reference(aid)
+    with np.load(course.reference_path(aid)) as stored:
+        assert sorted(stored.files) == sorted(fresh), \
+            f"reference keys differ: run `make reference`"
+        for key in fresh:
+            np.testing.assert_allclose(
+                stored[key], fresh[key], rtol=1e-10, atol=1e-12,
+                err_msg=f"{key} is out of date: run `make reference` and commit it")
