@@ -27,7 +27,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = Path("/tmp/tooling/bad_assign")  # DEV
+ASSIGNMENTS = ROOT / "assignments"
 NOTEBOOK = "a1_linear/svm.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking flags Chromium keeps trying to reach the (closed)
@@ -168,6 +168,7 @@ def wait_for_status(proc, base_url, token, log, timeout):
 
 @pytest.fixture
 def chromium():
+    """Debian's Chromium; its absence skips the test, or fails it under CI."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} not found (apt-get install chromium)"
         if os.environ.get("CI"):
@@ -200,9 +201,13 @@ def lab(tmp_path):
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    # The jupyter-lab of the environment running the tests (the repo's .venv).
+    jupyter_lab = Path(sys.executable).with_name("jupyter-lab")
+    if not jupyter_lab.exists():
+        pytest.fail(f"no {jupyter_lab}: install the course with `pip install -e '.[test]'`")
     port, token = free_port(), secrets.token_hex(16)
     cmd = [
-        str(Path(sys.executable).with_name("jupyter-lab")),
+        str(jupyter_lab),
         "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
@@ -259,9 +264,11 @@ def test_released_svm_notebook_runs_in_jupyterlab(chromium, lab, tmp_path):
             wait("the kernel did not return to idle", KERNEL_IDLE_JS, RUN_ALL_S)
 
             error = panel.locator(".jp-OutputArea-output", has_text="NotImplementedError")
-            if error.count():
-                error.first.scroll_into_view_if_needed()
             stderr = panel.locator('.jp-OutputArea-output[data-mime-type*="stderr"]')
+            for shown in (error, stderr):  # for the screenshot
+                if shown.count():
+                    shown.first.scroll_into_view_if_needed()
+                    break
             assert error.count() >= 1, (
                 "no output shows the stub's NotImplementedError; first error output:\n"
                 + (stderr.first.text_content()[:2000] if stderr.count() else "(none)"))

@@ -15,11 +15,11 @@ import numpy as np
 
 from ..gradient_check import numeric_grad
 from ._core import (array, call, case_inputs, close, fail, first_hint,
-                    float32_tolerance, passed, reference, scalar, unchanged,
-                    worst_index)
+                    float32_tolerance, passed, scalar, unchanged, worst_index)
+from ._core import reference as stored_reference
 
 __all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
-           "check_linear_classifier", "check_at_least"]
+           "check_linear_classifier", "check_at_least", "GRADED", "random_cases"]
 
 ASSIGNMENT = "a1_linear"
 LOSS_TOL = dict(rtol=1e-7, atol=1e-10)
@@ -37,6 +37,7 @@ class LossCase:
     reg: float
     offset: float = 0.0         # added to every score (through a bias column)
     y_dtype: str = "int64"
+    float32: bool = False       # also check float32 inputs on this case
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class PenaltyCase:
 LOSS_CASES = {
     "visible": [
         LossCase("small", 0, N=5, D=4, C=3, reg=0.0),
-        LossCase("regularised", 1, N=8, D=6, C=4, reg=0.5),
+        LossCase("regularised", 1, N=8, D=6, C=4, reg=0.5, float32=True),
         LossCase("large_scores", 2, N=6, D=5, C=4, reg=0.0, offset=1000.0),
     ],
     "hidden": [
@@ -84,9 +85,14 @@ SOLUTIONS = {
 
 
 def _cases(table, cases):
+    """The case list and its label: a named set, or a list of cases given by
+    the grader (fresh inputs the student has never seen)."""
+    if isinstance(cases, (list, tuple)):
+        return list(cases), "unseen"
     if cases not in CASE_SETS:
-        raise ValueError(f"cases must be one of {CASE_SETS}, got {cases!r}")
-    return table[cases]
+        raise ValueError(f"cases must be one of {CASE_SETS} or a list of cases, "
+                         f"got {cases!r}")
+    return table[cases], cases
 
 
 def _loss_inputs(case):
@@ -114,22 +120,28 @@ def _penalty_args(kind, W, reg, l1_ratio):
     return (W, reg, l1_ratio) if kind == "elastic_net" else (W, reg)
 
 
-def make_reference(solutions):
+def make_reference(solutions, *, loss_cases=None, penalty_cases=None):
     """Reference arrays from the solution's functions.
 
     Parameters
     ----------
     solutions : dict
-        kind -> callable, for every kind in ``SOLUTIONS``.
+        kind -> callable, for the kinds in ``SOLUTIONS`` that the cases need.
+    loss_cases, penalty_cases : list, optional
+        The cases to compute; by default the visible and hidden ones.
 
     Returns
     -------
     dict of str -> ndarray, to be saved with ``np.savez``.
     """
+    if loss_cases is None:
+        loss_cases = LOSS_CASES["visible"] + LOSS_CASES["hidden"]
+    if penalty_cases is None:
+        penalty_cases = PENALTY_CASES["visible"] + PENALTY_CASES["hidden"]
     ref = {}
     for kind in ("svm", "softmax"):
-        fn = solutions[kind]
-        for case in LOSS_CASES["visible"] + LOSS_CASES["hidden"]:
+        fn = solutions.get(kind)
+        for case in loss_cases if fn else ():
             W, X, y = _loss_inputs(case)
             loss, dW = fn(W.copy(), X.copy(), y.copy(), case.reg)
             loss0, dW0 = fn(W.copy(), X.copy(), y.copy(), 0.0)
@@ -139,8 +151,8 @@ def make_reference(solutions):
                         p + "loss": np.float64(loss), p + "dW": np.asarray(dW),
                         p + "data_loss": np.float64(loss0), p + "data_dW": np.asarray(dW0)})
     for kind in PENALTY_KINDS:
-        fn = solutions[kind]
-        for case in PENALTY_CASES["visible"] + PENALTY_CASES["hidden"]:
+        fn = solutions.get(kind)
+        for case in penalty_cases if fn else ():
             W = _penalty_inputs(case)
             value, dW = fn(*_penalty_args(kind, W.copy(), case.reg, case.l1_ratio))
             p = f"{kind}/{case.name}/"
@@ -152,28 +164,33 @@ def make_reference(solutions):
 
 # --------------------------------------------------------------------- losses
 
-def check_svm_loss(fn, *, cases="visible"):
+def check_svm_loss(fn, *, cases="visible", reference=None):
     """Check ``fn(W, X, y, reg) -> (loss, dW)``, the multiclass SVM loss.
 
     Parameters
     ----------
     fn : callable
         ``svm_loss_naive`` or ``svm_loss_vectorized``.
-    cases : {"visible", "hidden"}
+    cases : {"visible", "hidden"} or list of LossCase
+    reference : dict, optional
+        Reference arrays for a list of cases (``make_reference``); the stored
+        ones by default.
     """
-    _check_loss(fn, "svm", cases)
+    _check_loss(fn, "svm", cases, reference)
 
 
-def check_softmax_loss(fn, *, cases="visible"):
+def check_softmax_loss(fn, *, cases="visible", reference=None):
     """Check ``fn(W, X, y, reg) -> (loss, dW)``, the softmax (cross-entropy) loss.
 
     Parameters
     ----------
     fn : callable
         ``softmax_loss_naive`` or ``softmax_loss_vectorized``.
-    cases : {"visible", "hidden"}
+    cases : {"visible", "hidden"} or list of LossCase
+    reference : dict, optional
+        As for ``check_svm_loss``.
     """
-    _check_loss(fn, "softmax", cases)
+    _check_loss(fn, "softmax", cases, reference)
 
 
 def _loss_hints(kind, case, W, L0, G0):
@@ -218,11 +235,12 @@ def _loss_hints(kind, case, W, L0, G0):
     return loss, grad
 
 
-def _check_loss(fn, kind, cases):
+def _check_loss(fn, kind, cases, ref):
     name = getattr(fn, "__name__", kind + " loss")
-    ref = reference(ASSIGNMENT)
+    cases, label_set = _cases(LOSS_CASES, cases)
+    ref = stored_reference(ASSIGNMENT) if ref is None else ref
     count = 0
-    for case in _cases(LOSS_CASES, cases):
+    for case in cases:
         p = f"{kind}/{case.name}/"
         inputs = case_inputs(ref, kind, case.name)
         W, X, y = inputs["in_W"], inputs["in_X"], inputs["in_y"]
@@ -259,21 +277,18 @@ def _check_loss(fn, kind, cases):
                  "hint: " + hint if hint else "")
         count += 2
 
-    # float32 inputs: the same answers, at a looser tolerance.
-    if cases == "visible":
-        case = LOSS_CASES["visible"][1]
-        p = f"{kind}/{case.name}/"
-        inputs = case_inputs(ref, kind, case.name)
-        W32, X32 = inputs["in_W"].astype(np.float32), inputs["in_X"].astype(np.float32)
-        loss, dW = _call_loss(fn, name, W32, X32, inputs["in_y"], float(inputs["in_reg"]))
-        tol = float32_tolerance()
-        if not close(loss, ref[p + "loss"], **tol) or not close(dW, ref[p + "dW"], **tol):
-            fail(name, f"with float32 inputs (W, X) the result is off by more than "
-                       f"rtol={tol['rtol']}, atol={tol['atol']}",
-                 f"loss {loss:.6g}, expected {float(ref[p + 'loss']):.6g}",
-                 "do not round to integers or cast to a lower precision")
-        count += 1
-    passed(name, count, f" ({cases} cases)")
+        if case.float32:
+            # float32 inputs: the same answers, at a looser tolerance.
+            W32, X32 = W.astype(np.float32), X.astype(np.float32)
+            loss, dW = _call_loss(fn, name, W32, X32, y, reg)
+            tol = float32_tolerance()
+            if not close(loss, expected_loss, **tol) or not close(dW, expected_dW, **tol):
+                fail(name, f"with float32 inputs (W, X) the result is off by more than "
+                           f"rtol={tol['rtol']}, atol={tol['atol']} on {label}",
+                     f"loss {loss:.6g}, expected {expected_loss:.6g}",
+                     "do not round to integers or cast to a lower precision")
+            count += 1
+    passed(name, count, f" ({label_set} cases)")
 
 
 def _call_loss(fn, name, W, X, y, reg):
@@ -290,21 +305,24 @@ def _call_loss(fn, name, W, X, y, reg):
 
 # ------------------------------------------------------------------ penalties
 
-def check_penalty(fn, kind, *, cases="visible"):
+def check_penalty(fn, kind, *, cases="visible", reference=None):
     """Check a weight penalty ``fn(W, reg[, l1_ratio]) -> (penalty, dW)``.
 
     Parameters
     ----------
     fn : callable
     kind : {"l2", "l1", "elastic_net"}
-    cases : {"visible", "hidden"}
+    cases : {"visible", "hidden"} or list of PenaltyCase
+    reference : dict, optional
+        As for ``check_svm_loss``.
     """
     if kind not in PENALTY_KINDS:
         raise ValueError(f"kind must be one of {PENALTY_KINDS}, got {kind!r}")
     name = getattr(fn, "__name__", kind + " penalty")
-    ref = reference(ASSIGNMENT)
+    cases, label_set = _cases(PENALTY_CASES, cases)
+    ref = stored_reference(ASSIGNMENT) if reference is None else reference
     count = 0
-    for case in _cases(PENALTY_CASES, cases):
+    for case in cases:
         p = f"{kind}/{case.name}/"
         W = np.array(ref[p + "in_W"])
         before = {"W": W.copy()}
@@ -342,7 +360,7 @@ def check_penalty(fn, kind, *, cases="visible"):
                  "hint: at W == 0 use the subgradient sign(0) = 0" if at_zero else
                  ("hint: " + h if (h := first_hint(dW, grad_hints, **GRAD_TOL)) else ""))
         count += 2
-    passed(name, count, f" ({cases} cases)")
+    passed(name, count, f" ({label_set} cases)")
 
 
 # ----------------------------------------------------------------- classifier
@@ -408,7 +426,7 @@ def _train(cls, name, case, X, y, seed):
     return clf, rec, hist
 
 
-def check_linear_classifier(cls, *, cases="visible"):
+def check_linear_classifier(cls, *, cases="visible", reference=None):
     """Check the minibatch SGD training loop and predict of ``LinearClassifier``.
 
     Parameters
@@ -416,11 +434,14 @@ def check_linear_classifier(cls, *, cases="visible"):
     cls : type
         ``cls(loss_fn)`` with ``train(X, y, *, learning_rate, reg, num_iters,
         batch_size, rng, verbose)`` and ``predict(X)``.
-    cases : {"visible", "hidden"}
+    cases : {"visible", "hidden"} or list of TrainCase
+    reference : None
+        Unused: the training loop is checked against its own recorded steps.
     """
     name = getattr(cls, "__name__", "LinearClassifier")
+    cases, label_set = _cases(TRAIN_CASES, cases)
     count = 0
-    for case in _cases(TRAIN_CASES, cases):
+    for case in cases:
         X, y = _blobs(case)
         N, D = X.shape
         C = case.C
@@ -496,16 +517,16 @@ def check_linear_classifier(cls, *, cases="visible"):
 
         # A second call to train continues from the current W.
         W_end = clf.W.copy()
-        rec.calls.clear()
+        seen = len(rec.calls)
         call(clf.train, name + ".train", X, y, learning_rate=case.learning_rate,
              reg=case.reg, num_iters=1, batch_size=case.batch_size,
              rng=np.random.default_rng(2))
-        if not rec.calls or not np.allclose(rec.calls[0]["W"], W_end):
+        if len(rec.calls) <= seen or not np.allclose(rec.calls[seen]["W"], W_end):
             fail(name, "calling train again restarted from a new W",
                  "initialise W only when self.W is None")
         count += 1
 
-    passed(name, count, f" ({cases} cases)")
+    passed(name, count, f" ({label_set} cases)")
 
 
 def check_at_least(value, minimum, what):
@@ -514,3 +535,69 @@ def check_at_least(value, minimum, what):
     if not v >= minimum:
         fail(what, f"{v:.4f} is below the required {minimum:.4f}")
     passed(what, 1, f" ({v:.4f} >= {minimum:.4f})")
+
+
+# ------------------------------------------------------------ for the grader
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded function: where it is defined, which test cell carries its
+    points, and how to check it on cases of the grader's choosing."""
+    name: str          # the function or class the student defines
+    notebook: str
+    test_cell: str     # grade_id of the test cell that awards its points
+    kind: str          # "svm", "softmax", a penalty kind, or "classifier"
+
+    def check(self, fn, *, cases, reference):
+        """Run this function's check on ``random_cases`` and their reference."""
+        if self.kind == "svm":
+            check_svm_loss(fn, cases=cases["loss"], reference=reference)
+        elif self.kind == "softmax":
+            check_softmax_loss(fn, cases=cases["loss"], reference=reference)
+        elif self.kind in PENALTY_KINDS:
+            check_penalty(fn, self.kind, cases=cases["penalty"], reference=reference)
+        else:
+            check_linear_classifier(fn, cases=cases["train"])
+
+
+GRADED = [
+    Graded("svm_loss_naive", "svm.ipynb", "test_svm_loss_naive", "svm"),
+    Graded("svm_loss_vectorized", "svm.ipynb", "test_svm_loss_vectorized", "svm"),
+    Graded("l2_penalty", "svm.ipynb", "test_l2_penalty", "l2"),
+    Graded("l1_penalty", "svm.ipynb", "test_l1_penalty", "l1"),
+    Graded("elastic_net_penalty", "svm.ipynb", "test_elastic_net_penalty", "elastic_net"),
+    Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier"),
+    Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax"),
+    Graded("softmax_loss_vectorized", "softmax.ipynb", "test_softmax_loss_vectorized",
+           "softmax"),
+]
+
+
+def random_cases(rng):
+    """Fresh cases for the grader: shapes, seeds and regularisation drawn from
+    ``rng``, so no student has seen their inputs.
+
+    Returns
+    -------
+    dict with "loss", "penalty" and "train" lists of cases.
+    """
+    def seed():
+        return int(rng.integers(2**31))
+
+    def n(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    loss = [LossCase("unseen_small", seed(), N=n(1, 4), D=n(1, 5), C=n(2, 4),
+                     reg=float(rng.uniform(0.05, 1.0))),
+            LossCase("unseen_medium", seed(), N=n(10, 30), D=n(5, 20), C=n(3, 10),
+                     reg=float(rng.uniform(1.0, 20.0)), float32=True),
+            LossCase("unseen_no_reg", seed(), N=n(5, 15), D=n(2, 8), C=n(2, 6), reg=0.0,
+                     y_dtype="int32"),
+            LossCase("unseen_large_scores", seed(), N=n(3, 10), D=n(3, 6), C=n(3, 6),
+                     reg=0.0, offset=float(rng.uniform(800, 5000)))]
+    penalty = [PenaltyCase("unseen", seed(), (n(2, 8), n(2, 6)),
+                           reg=float(rng.uniform(0.1, 5.0)),
+                           l1_ratio=float(rng.uniform(0.1, 0.9)), zeros=True)]
+    train = [TrainCase("unseen", seed(), n_per_class=n(5, 15), C=n(2, 5), dim=n(2, 4),
+                       batch_size=n(2, 10), num_iters=n(3, 8))]
+    return {"loss": loss, "penalty": penalty, "train": train}

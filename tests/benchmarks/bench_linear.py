@@ -14,12 +14,15 @@ anything: every timing is the best of several, and the candidates take turns
 
 Usage::
 
-    python tests/benchmarks/bench_linear.py [--check] [--repeats R] [--solutions DIR]
+    python tests/benchmarks/bench_linear.py [--check] [--repeats R] [--threads T]
+                                            [--solutions DIR]
 
 Exit status is 0 (it reports, it does not judge) unless ``--check`` is given
 and a ratio is over its target, or the naive and vectorised versions disagree.
 """
 import argparse
+import contextlib
+import os
 import platform
 import sys
 import time
@@ -123,17 +126,34 @@ def main(argv=None):
                         help="exit 1 when a ratio is over its target")
     parser.add_argument("--repeats", type=int, default=15,
                         help="measurements of each fast candidate (best one counts)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS to this many threads (needs threadpoolctl); "
+                             "1 gives steadier ratios on a busy machine")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS,
                         help="folder of the solution notebooks (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    limit = contextlib.nullcontext()
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
+        limit = threadpool_limits(limits=args.threads, user_api="blas")
+    with limit:
+        return run(args)
+
+
+def run(args):
 
     print(f"bench_linear: N={N} D={D} C={C} float64 reg={REG}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.machine()}")
     for line in blas_info():
         print(f"  {line}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (a busy machine skews the ratios)")
 
     fns = load_functions(args.solutions)
     rng = np.random.default_rng(0)

@@ -1,0 +1,80 @@
+"""Feedback without the hidden tests.
+
+nbgrader's feedback shows the autograded notebook, whose test cells hold the
+hidden tests.  Clearing the source is not enough: a failing test's traceback
+quotes the lines around the failure.  ``HideHiddenTests`` removes the hidden
+region from each graded cell and every line of it from the cell's outputs.
+"""
+import re
+
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def hidden_lines(source, begin=MARKERS[0], end=MARKERS[1]):
+    """The non-blank lines inside hidden-test regions, stripped."""
+    inside, out = False, []
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside and line.strip():
+            out.append(line.strip())
+    return out
+
+
+def strip_regions(source, begin=MARKERS[0], end=MARKERS[1]):
+    inside, out = False, []
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def scrub(text, secret, placeholder):
+    """``text`` with every line that quotes a secret line (or a marker) replaced."""
+    out = []
+    for line in text.split("\n"):
+        plain = ANSI.sub("", line)
+        if any(s in plain for s in secret) or any(m in plain for m in MARKERS):
+            out.append(placeholder)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests from graded cells, their source and their outputs."""
+
+    placeholder = Unicode("    (hidden test)", help="Shown instead of a hidden line."
+                          ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not utils.is_grade(cell):
+            return cell, resources
+        secret = hidden_lines(cell.source)
+        if not secret and not any(m in cell.source for m in MARKERS):
+            return cell, resources
+        cell.source = strip_regions(cell.source)
+        for output in cell.get("outputs", []):
+            if "traceback" in output:
+                output["traceback"] = [scrub(t, secret, self.placeholder)
+                                       for t in output["traceback"]]
+            if "text" in output:
+                output["text"] = scrub(output["text"], secret, self.placeholder)
+            data = output.get("data", {})
+            for key in ("text/plain", "text/html", "text/markdown"):
+                if key in data:
+                    value = data[key]
+                    joined = "".join(value) if isinstance(value, list) else value
+                    data[key] = scrub(joined, secret, self.placeholder)
+        return cell, resources

@@ -1,0 +1,406 @@
+"""``cs231n-course grade ASSIGNMENT``: grade every submission of an assignment.
+
+1. Collect: ``nbgrader zip_collect`` when ``downloaded/<assignment>/`` holds
+   archives, then every ``submitted/<student>/<assignment>/``.
+2. Prepare the gradebook: the assignment from ``solutions/`` (cells and
+   hidden tests), every student, and no previous result of these students
+   (a submission that fails now must never show its old score).
+3. For each student, in ``--jobs`` parallel workers: nbgrader's autograde with
+   the kernel in a sandbox, the integrity pass (``integrity``), the final
+   scores written back to the gradebook, and feedback without hidden tests.
+4. Export the grades to CSV, write the report and a histogram of the scores.
+"""
+import contextlib
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import integrity, sandbox, structure
+
+AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
+CELL_TIMEOUT = 60              # seconds for one cell while grading
+
+
+@dataclass
+class Course:
+    """The folders of an nbgrader course rooted at ``root``."""
+    root: Path
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+
+    @property
+    def db(self):
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.db}"
+
+    def submitted(self, sid, aid):
+        return self.root / "submitted" / sid / aid
+
+    def autograded(self, sid, aid):
+        return self.root / "autograded" / sid / aid
+
+    def feedback(self, sid, aid):
+        return self.root / "feedback" / sid / aid
+
+    def reports(self, aid):
+        return self.root / "reports" / aid
+
+    def deny(self):
+        """What student code may never touch: everything of the course but the
+        package it imports and its interpreter."""
+        keep = {"cs231n", ".venv", "assignments"}
+        return [p for p in self.root.iterdir() if p.name not in keep]
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str = "graded"             # graded | failed
+    why: str = ""                      # why autograde failed, if it did
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: list = field(default_factory=list)   # per graded cell: see _cell_row
+    flags: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def nbgrader(course, *args, timeout=None, env=None, cwd=None):
+    """Run an nbgrader command on the course; (returncode, output tail)."""
+    cmd = [sys.executable, "-m", "nbgrader", *args,
+           f"--CourseDirectory.root={course.root}",
+           f"--CourseDirectory.db_url={course.db_url}"]
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                        full_env.get("PATH", "")])
+    proc = subprocess.Popen(cmd, cwd=cwd or course.root, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        sandbox.kill_session(proc)
+        out, _ = proc.communicate()
+        return None, f"timed out after {timeout} s"
+    return proc.returncode, out.decode(errors="replace")[-20000:]
+
+
+# ------------------------------------------------------------------ prepare
+
+def collect(course, aid):
+    """Run zip_collect if there are downloaded archives; the student ids."""
+    downloaded = course.root / "downloaded" / aid / "archive"
+    if downloaded.is_dir() and any(downloaded.iterdir()):
+        code, out = nbgrader(course, "zip_collect", aid, "--force", timeout=600)
+        if code != 0:
+            raise RuntimeError(f"nbgrader zip_collect failed:\n{out[-2000:]}")
+    base = course.root / "submitted"
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / aid).is_dir())
+
+
+def prepare_gradebook(course, aid, students):
+    """The assignment's cells, every student, and no stale result."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code, out = nbgrader(course, "generate_assignment", aid, "--force",
+                             f"--CourseDirectory.release_directory={tmp}", timeout=600)
+        if code != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(course.db_url) as gb:
+        for sid in students:
+            gb.update_or_create_student(sid)
+            with contextlib.suppress(MissingEntry):
+                gb.remove_submission(aid, sid)
+    for sid in students:
+        for folder in (course.autograded(sid, aid), course.feedback(sid, aid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# ------------------------------------------------------------ one student
+
+def grade_student(course, aid, sid, judge, *, kernel_dir, limits):
+    start = time.perf_counter()
+    result = StudentResult(sid)
+    found = structure.inspect_submission(course.submitted(sid, aid),
+                                         course.root / "assignments" / aid)
+    for flag, reason in found.problems:
+        result.flags.append(flag)
+        result.reasons.append(reason)
+
+    # nbgrader, with the kernel sandboxed: a policy per student.
+    policy = sandbox.Policy(workdir=course.autograded(sid, aid), deny=tuple(course.deny()),
+                            limits=limits)
+    policy_file = Path(kernel_dir) / f"policy-{sid}.json"
+    policy_file.write_text(policy.to_json())
+    env = sandbox.kernel_env(kernel_dir, policy_file)
+    code, out = nbgrader(course, "autograde", aid, f"--student={sid}", "--force",
+                         f"--Execute.timeout={CELL_TIMEOUT}",
+                         f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
+                         timeout=AUTOGRADE_TIMEOUT, env=env)
+    if code != 0:
+        result.status = "failed"
+        result.why = _autograde_error(out)
+    nb_scores = _nbgrader_scores(course, aid, sid) if code == 0 else {}
+    if code == 0 and not nb_scores:
+        result.status, result.why = "failed", "nbgrader recorded no grades"
+
+    # The integrity pass, function by function.
+    verdicts = {}
+    for graded in judge.graded:
+        verdicts[(graded.notebook, graded.test_cell)] = integrity.check_function(
+            judge, graded, found.notebooks.get(graded.notebook), deny=course.deny(),
+            limits=limits)
+
+    _combine(result, course, aid, nb_scores, verdicts)
+    if result.status == "graded":
+        _write_feedback(course, aid, sid, result)
+    result.flags = sorted(set(result.flags))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _autograde_error(out):
+    lines = [l for l in (out or "").splitlines() if "ERROR" in l or "Error" in l]
+    return (lines[-1] if lines else (out or "").strip()[-300:]).strip()[:500]
+
+
+def _nbgrader_scores(course, aid, sid):
+    """(notebook, grade_id) -> (auto_score, max_score) for every graded cell."""
+    from nbgrader.api import Gradebook, MissingEntry
+    scores = {}
+    with Gradebook(course.db_url) as gb:
+        try:
+            sub = gb.find_submission(aid, sid)
+        except MissingEntry:
+            return {}
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                scores[(nb.name + ".ipynb", grade.name)] = (grade.auto_score, grade.max_score,
+                                                            grade.cell_type)
+    return scores
+
+
+def _combine(result, course, aid, nb_scores, verdicts):
+    """Final points per graded cell: the integrity verdict where there is one,
+    nbgrader's score elsewhere; a disagreement flags the submission."""
+    from nbgrader.api import Gradebook
+    max_points = _max_points(course, aid)
+    overrides = {}
+    for key, max_score in sorted(max_points.items()):
+        notebook, cell = key
+        auto, _, cell_type = nb_scores.get(key, (None, max_score, None))
+        verdict = verdicts.get(key)
+        row = {"notebook": notebook, "cell": cell, "max": max_score,
+               "nbgrader": auto, "integrity": None, "points": 0.0, "reason": ""}
+        if verdict is not None:
+            row["integrity"] = verdict.passed
+            row["points"] = max_score if verdict.passed else 0.0
+            row["reason"] = verdict.reason
+            result.flags += verdict.flags
+            if auto is not None and (auto >= max_score) != verdict.passed:
+                result.flags.append("tampered")
+                side = ("passed in the notebook but fails on unseen inputs outside it"
+                        if verdict.passed is False else
+                        "failed in the notebook but passes outside it")
+                result.reasons.append(f"{notebook}: {verdict.name} {side}: "
+                                      "graded by the integrity pass")
+            overrides[key] = row["points"]
+        elif auto is None and cell_type == "markdown":
+            row["reason"] = "graded by hand"
+            row["points"] = None
+        else:
+            row["points"] = float(auto or 0.0)
+            if auto is None or auto < max_score:
+                row["reason"] = ("the notebook did not run" if auto is None
+                                 else "the test cell failed in the notebook")
+        if row["reason"] and row["points"] is not None and row["points"] < max_score:
+            result.reasons.append(f"{notebook} {cell}: -{max_score - row['points']:g}: "
+                                  f"{row['reason']}")
+        result.cells.append(row)
+    result.max_score = float(sum(max_points.values()))
+    result.score = float(sum(r["points"] or 0.0 for r in result.cells))
+    if overrides and nb_scores:
+        with Gradebook(course.db_url) as gb:
+            for (notebook, cell), points in overrides.items():
+                grade = gb.find_grade(cell, notebook[:-len(".ipynb")], aid, result.student)
+                grade.auto_score = points
+            gb.db.commit()
+
+
+def _max_points(course, aid):
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        assignment = gb.find_assignment(aid)
+        return {(nb.name + ".ipynb", cell.name): float(cell.max_score)
+                for nb in assignment.notebooks for cell in nb.grade_cells}
+
+
+def _write_feedback(course, aid, sid, result):
+    code, out = nbgrader(course, "generate_feedback", aid, f"--student={sid}", "--force",
+                         timeout=300)
+    folder = course.feedback(sid, aid)
+    if code != 0:
+        result.flags.append("no-feedback")
+        result.reasons.append(f"feedback could not be generated: {_autograde_error(out)}")
+        return
+    leaks = hidden_test_leaks(course, aid, folder)
+    if leaks:
+        shutil.rmtree(folder, ignore_errors=True)
+        result.flags.append("no-feedback")
+        result.reasons.append("feedback withheld: it showed hidden tests: " + leaks[0])
+
+
+def hidden_test_leaks(course, aid, folder):
+    """Lines of hidden tests that appear in the feedback HTML of a folder."""
+    from ..course import _REGIONS, region_lines
+    from ..notebook import cell_source, read_notebook
+    import html
+    begin, end = _REGIONS["hidden test"]
+    lines = set()
+    for nb in (course.root / "solutions" / aid).glob("*.ipynb"):
+        for cell in read_notebook(nb)["cells"]:
+            lines.update(l.strip() for l in region_lines(cell_source(cell), begin, end)
+                         if l.strip())
+    found = []
+    for page in Path(folder).glob("*.html"):
+        text = html.unescape(_strip_tags(page.read_text(encoding="utf-8", errors="replace")))
+        found += [f"{page.name}: {l}" for l in sorted(lines) if l in text]
+        if "BEGIN HIDDEN TESTS" in text:
+            found.append(f"{page.name}: BEGIN HIDDEN TESTS")
+    return found
+
+
+def _strip_tags(text):
+    import re
+    return re.sub(r"<[^>]+>", "", text)
+
+
+# --------------------------------------------------------------- the run
+
+@dataclass
+class GradeRun:
+    assignment: str
+    results: list
+    csv: Path
+    report: Path
+    histogram: Path
+    seconds: float
+
+
+def grade(aid, *, root, jobs=None, progress=True, seed=None, limits=None):
+    """Grade every submission of ``aid``; the run's results and outputs."""
+    start = time.perf_counter()
+    course = Course(root)
+    limits = limits or sandbox.Limits()
+    students = collect(course, aid)
+    if not students:
+        raise RuntimeError(f"no submissions in {course.root / 'submitted'}/*/{aid}")
+    prepare_gradebook(course, aid, students)
+    judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid, seed=seed)
+    jobs = jobs or os.cpu_count() or 1
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
+        sandbox.kernel_spec(kernel_dir)
+        bar = _progress(len(students), progress)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
+                                   limits): sid for sid in students}
+            for future in as_completed(futures):
+                results.append(future.result())
+                bar.update(1)
+        bar.close()
+    results.sort(key=lambda r: r.student)
+    out = course.reports(aid)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = export_csv(course, aid, out / "grades.csv")
+    report = write_report(aid, results, out)
+    histogram = write_histogram(aid, results, out / "scores.png")
+    return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
+
+
+def _safe_grade(course, aid, sid, judge, kernel_dir, limits):
+    """grade_student, but a bug of the grader on one student never stops the rest."""
+    try:
+        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir, limits=limits)
+    except Exception as e:
+        return StudentResult(sid, status="failed", why=f"grader error: {type(e).__name__}: {e}")
+
+
+def _progress(total, enabled):
+    from tqdm import tqdm
+    return tqdm(total=total, desc="grading", unit="student", disable=not enabled)
+
+
+def export_csv(course, aid, path):
+    """nbgrader's own export of the gradebook, limited to this assignment."""
+    code, out = nbgrader(course, "export", f"--to={path}",
+                         f"--CsvExportPlugin.assignment=['{aid}']", timeout=300)
+    if code != 0:
+        raise RuntimeError(f"nbgrader export failed:\n{out[-2000:]}")
+    return path
+
+
+def write_report(aid, results, folder):
+    """report.md for people, report.json for tools, details.csv per cell."""
+    folder = Path(folder)
+    (folder / "report.json").write_text(json.dumps([asdict(r) for r in results], indent=1,
+                                                   default=str))
+    with open(folder / "details.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "status", "notebook", "cell", "max", "nbgrader",
+                    "integrity", "points", "reason"])
+        for r in results:
+            for c in r.cells:
+                w.writerow([r.student, r.status, c["notebook"], c["cell"], c["max"],
+                            c["nbgrader"], c["integrity"], c["points"], c["reason"]])
+    lines = [f"# Grading report: {aid}", "",
+             "| student | status | score | flags |", "|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.student} | {r.status} | {r.score:g} / {r.max_score:g} | "
+                     f"{', '.join(r.flags)} |")
+    for r in results:
+        lines += ["", f"## {r.student}: {r.score:g} / {r.max_score:g} ({r.status})"]
+        if r.why:
+            lines.append(f"- autograde failed: {r.why}")
+        for c in r.cells:
+            verdict = {True: "pass", False: "FAIL", None: "-"}[c["integrity"]]
+            pts = "by hand" if c["points"] is None else f"{c['points']:g}/{c['max']:g}"
+            lines.append(f"- {c['notebook']} `{c['cell']}`: {pts} (nbgrader {c['nbgrader']}, "
+                         f"integrity {verdict})")
+        for reason in r.reasons:
+            lines.append(f"  - {reason}".replace("\n", " "))
+    path = folder / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_histogram(aid, results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    scores = [r.score for r in results]
+    top = max([r.max_score for r in results] + [1.0])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#4C72B0",
+            edgecolor="white")
+    ax.set_xlabel("autograded score")
+    ax.set_ylabel("students")
+    ax.set_title(f"{aid}: {len(scores)} submissions")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
