@@ -3,6 +3,7 @@
     cs231n-course release [ASSIGNMENT...]    solutions/ -> assignments/ with nbgrader
     cs231n-course validate [ASSIGNMENT...]   solutions pass, released stubs fail
     cs231n-course reference [ASSIGNMENT...]  recompute the checks' reference values
+    cs231n-course grade ASSIGNMENT [--jobs N] grade every submission (see cs231n.grading)
 
 Without ASSIGNMENT every assignment in ``solutions/`` is processed.  Each
 command exits non-zero with one line per problem.
@@ -259,6 +260,21 @@ def write_reference(names=None, *, root=ROOT):
 
 # ---------------------------------------------------------------------- main
 
+def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
+    """Grade every submission of an assignment and print the grade table."""
+    from .grading import pipeline
+    assignments(root, [aid])
+    try:
+        run = pipeline.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress)
+    except RuntimeError as e:
+        raise CourseError([str(e)]) from None
+    print(pipeline.grade_table(run))
+    print(f"\ngrades (CSV): {run.csv}\nreport:       {run.report}\n"
+          f"histogram:    {run.histogram}\nfeedback:     {Path(root) / 'feedback'}/<student>/{aid}/"
+          f"\n{len(run.results)} submissions in {run.seconds:.0f} s")
+    return run
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="cs231n-course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,10 +283,24 @@ def main(argv=None):
                         ("reference", "recompute the checks' reference values")]:
         p = sub.add_parser(name, help=help_)
         p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    p = sub.add_parser("grade", help="autograde every submission, with the integrity pass")
+    p.add_argument("assignment")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel workers (default: the number of cores)")
+    p.add_argument("--root", type=Path, default=ROOT, help="course root (default: here)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the unseen inputs (default: a fresh secret one)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    action = {"release": release, "validate": validate, "reference": write_reference}
     try:
-        action[args.command](args.assignment or None)
+        if args.command == "grade":
+            if args.jobs is not None and args.jobs < 1:
+                parser.error("--jobs must be at least 1")
+            grade_command(args.assignment, root=args.root, jobs=args.jobs, seed=args.seed,
+                          progress=not args.no_progress)
+        else:
+            action = {"release": release, "validate": validate, "reference": write_reference}
+            action[args.command](args.assignment or None)
     except CourseError as e:
         for line in e.problems:
             print(line, file=sys.stderr)

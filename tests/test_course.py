@@ -228,7 +228,7 @@ def test_reference_values_are_in_step_with_solutions(aid):
     fresh = course.compute_reference(aid)
     with np.load(course.reference_path(aid)) as stored:
         assert sorted(stored.files) == sorted(fresh), \
-            f"reference keys differ: run `make reference`"
+            "reference keys differ: run `make reference`"
         for key in fresh:
             np.testing.assert_allclose(
                 stored[key], fresh[key], rtol=1e-10, atol=1e-12,

@@ -10,10 +10,10 @@
    scores written back to the gradebook, and feedback without hidden tests.
 4. Export the grades to CSV, write the report and a histogram of the scores.
 """
-import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +27,10 @@ from . import integrity, sandbox, structure
 
 AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
 CELL_TIMEOUT = 60              # seconds for one cell while grading
+# A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
+# worker calls one function on a few small inputs.
+KERNEL_LIMITS = sandbox.Limits(cpu_seconds=600)
+WORKER_LIMITS = sandbox.Limits(cpu_seconds=60)
 
 
 @dataclass
@@ -71,6 +75,7 @@ class StudentResult:
     why: str = ""                      # why autograde failed, if it did
     score: float = 0.0
     max_score: float = 0.0
+    pending: float = 0.0               # points of free-text answers to grade by hand
     cells: list = field(default_factory=list)   # per graded cell: see _cell_row
     flags: list = field(default_factory=list)
     reasons: list = field(default_factory=list)
@@ -113,18 +118,21 @@ def collect(course, aid):
 
 
 def prepare_gradebook(course, aid, students):
-    """The assignment's cells, every student, and no stale result."""
+    """The assignment's cells, every student, and no stale result files.
+
+    Grades of earlier runs stay in the gradebook until this run overwrites
+    every autograded cell of each student (``_combine``); the instructor's
+    manual grades of free-text answers are kept.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         code, out = nbgrader(course, "generate_assignment", aid, "--force",
                              f"--CourseDirectory.release_directory={tmp}", timeout=600)
         if code != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
         for sid in students:
             gb.update_or_create_student(sid)
-            with contextlib.suppress(MissingEntry):
-                gb.remove_submission(aid, sid)
     for sid in students:
         for folder in (course.autograded(sid, aid), course.feedback(sid, aid)):
             shutil.rmtree(folder, ignore_errors=True)
@@ -132,7 +140,8 @@ def prepare_gradebook(course, aid, students):
 
 # ------------------------------------------------------------ one student
 
-def grade_student(course, aid, sid, judge, *, kernel_dir, limits):
+def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_LIMITS,
+                  worker_limits=WORKER_LIMITS, threads=None):
     start = time.perf_counter()
     result = StudentResult(sid)
     found = structure.inspect_submission(course.submitted(sid, aid),
@@ -142,11 +151,15 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, limits):
         result.reasons.append(reason)
 
     # nbgrader, with the kernel sandboxed: a policy per student.
+    # The notebook being run holds the restored hidden tests: no .ipynb is readable.
     policy = sandbox.Policy(workdir=course.autograded(sid, aid), deny=tuple(course.deny()),
-                            limits=limits)
+                            deny_suffixes=(".ipynb",), limits=kernel_limits)
     policy_file = Path(kernel_dir) / f"policy-{sid}.json"
     policy_file.write_text(policy.to_json())
     env = sandbox.kernel_env(kernel_dir, policy_file)
+    if threads:
+        env.update({v: str(threads) for v in
+                    ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     code, out = nbgrader(course, "autograde", aid, f"--student={sid}", "--force",
                          f"--Execute.timeout={CELL_TIMEOUT}",
                          f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
@@ -163,23 +176,27 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, limits):
     for graded in judge.graded:
         verdicts[(graded.notebook, graded.test_cell)] = integrity.check_function(
             judge, graded, found.notebooks.get(graded.notebook), deny=course.deny(),
-            limits=limits)
+            limits=worker_limits)
 
     _combine(result, course, aid, nb_scores, verdicts)
-    if result.status == "graded":
-        _write_feedback(course, aid, sid, result)
     result.flags = sorted(set(result.flags))
     result.seconds = time.perf_counter() - start
     return result
 
 
 def _autograde_error(out):
-    lines = [l for l in (out or "").splitlines() if "ERROR" in l or "Error" in l]
-    return (lines[-1] if lines else (out or "").strip()[-300:]).strip()[:500]
+    """The most telling line of a failed nbgrader run's log."""
+    lines = [line.strip() for line in (out or "").splitlines() if line.strip()]
+    errors = [line for line in lines if re.search(r"\w+(Error|Exception)\b", line)
+              and "Traceback" not in line and "see the the above" not in line]
+    if errors:
+        return errors[-1][:500]
+    errors = [line for line in lines if "ERROR" in line and "see the the above" not in line]
+    return (errors[-1] if errors else (lines[-1] if lines else "no output"))[:500]
 
 
 def _nbgrader_scores(course, aid, sid):
-    """(notebook, grade_id) -> (auto_score, max_score) for every graded cell."""
+    """(notebook, grade_id) -> auto_score of every graded cell nbgrader scored."""
     from nbgrader.api import Gradebook, MissingEntry
     scores = {}
     with Gradebook(course.db_url) as gb:
@@ -189,23 +206,35 @@ def _nbgrader_scores(course, aid, sid):
             return {}
         for nb in sub.notebooks:
             for grade in nb.grades:
-                scores[(nb.name + ".ipynb", grade.name)] = (grade.auto_score, grade.max_score,
-                                                            grade.cell_type)
+                scores[(nb.name + ".ipynb", grade.name)] = grade.auto_score
     return scores
 
 
-def _combine(result, course, aid, nb_scores, verdicts):
-    """Final points per graded cell: the integrity verdict where there is one,
-    nbgrader's score elsewhere; a disagreement flags the submission."""
+def graded_cells(course, aid):
+    """(notebook, grade_id) -> (max_score, cell_type) of the assignment's graded cells."""
     from nbgrader.api import Gradebook
-    max_points = _max_points(course, aid)
-    overrides = {}
-    for key, max_score in sorted(max_points.items()):
+    with Gradebook(course.db_url) as gb:
+        assignment = gb.find_assignment(aid)
+        return {(nb.name + ".ipynb", cell.name): (float(cell.max_score), cell.cell_type)
+                for nb in assignment.notebooks for cell in nb.grade_cells}
+
+
+def _combine(result, course, aid, nb_scores, verdicts):
+    """Final points per graded cell, written to the gradebook.
+
+    A graded function gets the integrity verdict's points; a disagreement with
+    nbgrader flags the submission.  Other autograded cells keep nbgrader's
+    score (0 when the notebook did not run).  Free-text answers are left to
+    the instructor (nbgrader gives 0 to one left unanswered).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    final = {}
+    for key, (max_score, cell_type) in sorted(graded_cells(course, aid).items()):
         notebook, cell = key
-        auto, _, cell_type = nb_scores.get(key, (None, max_score, None))
+        auto = nb_scores.get(key)
         verdict = verdicts.get(key)
-        row = {"notebook": notebook, "cell": cell, "max": max_score,
-               "nbgrader": auto, "integrity": None, "points": 0.0, "reason": ""}
+        row = {"notebook": notebook, "cell": cell, "max": max_score, "nbgrader": auto,
+               "integrity": None, "points": 0.0, "reason": ""}
         if verdict is not None:
             row["integrity"] = verdict.passed
             row["points"] = max_score if verdict.passed else 0.0
@@ -213,55 +242,61 @@ def _combine(result, course, aid, nb_scores, verdicts):
             result.flags += verdict.flags
             if auto is not None and (auto >= max_score) != verdict.passed:
                 result.flags.append("tampered")
-                side = ("passed in the notebook but fails on unseen inputs outside it"
-                        if verdict.passed is False else
-                        "failed in the notebook but passes outside it")
-                result.reasons.append(f"{notebook}: {verdict.name} {side}: "
-                                      "graded by the integrity pass")
-            overrides[key] = row["points"]
-        elif auto is None and cell_type == "markdown":
-            row["reason"] = "graded by hand"
-            row["points"] = None
+                side = ("passed in the notebook but fails outside it on unseen inputs"
+                        if not verdict.passed else "failed in the notebook but passes outside it")
+                result.reasons.append(f"{notebook}: {verdict.name} {side}; graded by the "
+                                      "integrity pass")
+        elif cell_type == "markdown":
+            # nbgrader scores an unchanged answer 0 and leaves the rest to a person.
+            row["points"] = None if auto is None else float(auto)
+            row["reason"] = "to be graded by hand" if auto is None else "not answered"
         else:
             row["points"] = float(auto or 0.0)
-            if auto is None or auto < max_score:
-                row["reason"] = ("the notebook did not run" if auto is None
-                                 else "the test cell failed in the notebook")
-        if row["reason"] and row["points"] is not None and row["points"] < max_score:
+            if auto is None:
+                row["reason"] = "the notebook did not run"
+            elif auto < max_score:
+                row["reason"] = "the test cell failed in the notebook"
+        if row["points"] is not None and row["points"] < max_score:
             result.reasons.append(f"{notebook} {cell}: -{max_score - row['points']:g}: "
                                   f"{row['reason']}")
+        final[key] = row["points"]
         result.cells.append(row)
-    result.max_score = float(sum(max_points.values()))
+    result.max_score = float(sum(r["max"] for r in result.cells))
     result.score = float(sum(r["points"] or 0.0 for r in result.cells))
-    if overrides and nb_scores:
-        with Gradebook(course.db_url) as gb:
-            for (notebook, cell), points in overrides.items():
-                grade = gb.find_grade(cell, notebook[:-len(".ipynb")], aid, result.student)
-                grade.auto_score = points
-            gb.db.commit()
+    result.pending = float(sum(r["max"] for r in result.cells if r["points"] is None))
 
-
-def _max_points(course, aid):
-    from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
-        assignment = gb.find_assignment(aid)
-        return {(nb.name + ".ipynb", cell.name): float(cell.max_score)
-                for nb in assignment.notebooks for cell in nb.grade_cells}
+        try:
+            gb.find_submission(aid, result.student)
+        except MissingEntry:  # autograde failed: the grade must still be the new one
+            gb.add_submission(aid, result.student)
+        for (notebook, cell), points in final.items():
+            if points is None:
+                continue
+            grade = gb.find_grade(cell, notebook[:-len(".ipynb")], aid, result.student)
+            grade.auto_score = points
+        gb.db.commit()
 
 
-def _write_feedback(course, aid, sid, result):
-    code, out = nbgrader(course, "generate_feedback", aid, f"--student={sid}", "--force",
-                         timeout=300)
-    folder = course.feedback(sid, aid)
-    if code != 0:
-        result.flags.append("no-feedback")
-        result.reasons.append(f"feedback could not be generated: {_autograde_error(out)}")
+def write_feedback(course, aid, results):
+    """Feedback HTML for every graded student, in one nbgrader run (its start-up
+    costs more than a student's pages), each checked for hidden tests."""
+    graded = [r for r in results if r.status == "graded"]
+    if not graded:
         return
-    leaks = hidden_test_leaks(course, aid, folder)
-    if leaks:
-        shutil.rmtree(folder, ignore_errors=True)
-        result.flags.append("no-feedback")
-        result.reasons.append("feedback withheld: it showed hidden tests: " + leaks[0])
+    code, out = nbgrader(course, "generate_feedback", aid, "--force", timeout=1800)
+    for r in graded:
+        folder = course.feedback(r.student, aid)
+        if not any(folder.glob("*.html")):
+            r.flags.append("no-feedback")
+            r.reasons.append("feedback could not be generated: " + _autograde_error(out))
+            continue
+        leaks = hidden_test_leaks(course, aid, folder)
+        if leaks:
+            shutil.rmtree(folder, ignore_errors=True)
+            r.flags.append("no-feedback")
+            r.reasons.append("feedback withheld: it showed hidden tests: " + leaks[0])
+        r.flags = sorted(set(r.flags))
 
 
 def hidden_test_leaks(course, aid, folder):
@@ -301,29 +336,50 @@ class GradeRun:
     seconds: float
 
 
-def grade(aid, *, root, jobs=None, progress=True, seed=None, limits=None):
-    """Grade every submission of ``aid``; the run's results and outputs."""
+def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
+    """Grade every submission of ``aid``; the run's results and outputs.
+
+    Parameters
+    ----------
+    aid : str
+        Assignment id.
+    root : Path
+        The course root (nbgrader_config.py, solutions/, submitted/, ...).
+    jobs : int, optional
+        Students graded at once; the number of cores by default.
+    progress : bool
+        Show a progress bar.
+    seed : int, optional
+        Seed of the integrity pass's unseen inputs; a secret one by default.
+    feedback : bool
+        Generate feedback (the benchmark leaves it out).
+    """
     start = time.perf_counter()
     course = Course(root)
-    limits = limits or sandbox.Limits()
     students = collect(course, aid)
     if not students:
         raise RuntimeError(f"no submissions in {course.root / 'submitted'}/*/{aid}")
     prepare_gradebook(course, aid, students)
     judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid, seed=seed)
     jobs = jobs or os.cpu_count() or 1
+    # One BLAS thread per kernel when several run at once: no oversubscription.
+    threads = 1 if jobs > 1 else None
+    _warm_font_cache()
     results = []
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
         sandbox.kernel_spec(kernel_dir)
         bar = _progress(len(students), progress)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
-                                   limits): sid for sid in students}
+                                   threads): sid for sid in students}
             for future in as_completed(futures):
                 results.append(future.result())
                 bar.update(1)
         bar.close()
+    sandbox.cleanup_stale_cgroups()
     results.sort(key=lambda r: r.student)
+    if feedback:
+        write_feedback(course, aid, results)
     out = course.reports(aid)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = export_csv(course, aid, out / "grades.csv")
@@ -332,10 +388,16 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, limits=None):
     return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
 
 
-def _safe_grade(course, aid, sid, judge, kernel_dir, limits):
+def _warm_font_cache():
+    """Build matplotlib's font cache here: a sandboxed kernel copies it, instead
+    of rebuilding it with a warning on stderr that would cost a test cell."""
+    import matplotlib.font_manager  # noqa: F401  (building the cache is the point)
+
+
+def _safe_grade(course, aid, sid, judge, kernel_dir, threads):
     """grade_student, but a bug of the grader on one student never stops the rest."""
     try:
-        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir, limits=limits)
+        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir, threads=threads)
     except Exception as e:
         return StudentResult(sid, status="failed", why=f"grader error: {type(e).__name__}: {e}")
 
@@ -368,9 +430,13 @@ def write_report(aid, results, folder):
                 w.writerow([r.student, r.status, c["notebook"], c["cell"], c["max"],
                             c["nbgrader"], c["integrity"], c["points"], c["reason"]])
     lines = [f"# Grading report: {aid}", "",
+             "Scores are autograded points; free-text answers still to be graded by hand "
+             "are shown as (+N by hand). Flags name what a submission did; every lost "
+             "point has its reason below.", "",
              "| student | status | score | flags |", "|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r.student} | {r.status} | {r.score:g} / {r.max_score:g} | "
+        pending = f" (+{r.pending:g} by hand)" if r.pending else ""
+        lines.append(f"| {r.student} | {r.status} | {r.score:g} / {r.max_score:g}{pending} | "
                      f"{', '.join(r.flags)} |")
     for r in results:
         lines += ["", f"## {r.student}: {r.score:g} / {r.max_score:g} ({r.status})"]
@@ -404,3 +470,16 @@ def write_histogram(aid, results, path):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def grade_table(run):
+    """The grade table printed at the end of a run."""
+    width = max([len(r.student) for r in run.results] + [7])
+    lines = [f"{'student':<{width}}  {'score':>15}  status  flags   "
+             "(+N: points of free-text answers to grade by hand)"]
+    for r in run.results:
+        pending = f" +{r.pending:g}" if r.pending else ""
+        lines.append(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<3g}{pending:<4}  "
+                     f"{r.status:<6}  {', '.join(r.flags)}"
+                     + (f"  ({r.why})" if r.why else ""))
+    return "\n".join(lines)

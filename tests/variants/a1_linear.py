@@ -441,3 +441,450 @@ WRONG = {
                    ClassifierShuffledLabels, ClassifierReinitialises, ClassifierNoReg,
                    ClassifierPredictsScores, ClassifierPredictArgmin, ClassifierBigInit],
 }
+
+
+# ===================================================== sample submissions
+#
+# The grading pipeline is proven on sample submissions made from the variants
+# above (cs231n.grading.samples.write_samples).  BASE is the correct default
+# of every answer cell; SAMPLES says what each submission changes and what
+# grade it must get.
+#
+# How points are decided (cs231n/grading/pipeline.py): the test cell of every
+# function in cs231n.checks.linear.GRADED gets its points from the integrity
+# pass, which loads the answer cell that defines the function in a sandboxed
+# worker (all answer cells before it only on a NameError) and checks it on
+# unseen inputs; test_best_val (svm.ipynb) and test_best_val_accuracy
+# (softmax.ipynb) get nbgrader's score, so they need the notebook to run down
+# to them, and they score 0 whenever nbgrader's autograde of the student fails
+# (its scores are then discarded, also those of the other notebook).
+
+from cs231n.grading.samples import (Sample, delete_cell, delete_notebook,  # noqa: E402
+                                    duplicate_cell, edit_cell, move_cell,
+                                    rename_notebook, replace_notebook)
+
+BASE = {
+    "svm_loss_naive": [svm_loops],
+    "svm_loss_vectorized": [svm_vectorised],
+    "l2_penalty": [l2_right],
+    "l1_penalty": [l1_right],
+    "elastic_net_penalty": [elastic_right],
+    "linear_classifier": [ClassifierRight],
+    "softmax_loss_naive": [softmax_loops],
+    "softmax_loss_vectorized": [softmax_vectorised],
+}
+
+SVM_TESTS = {"test_svm_loss_naive", "test_svm_loss_vectorized", "test_l2_penalty",
+             "test_l1_penalty", "test_elastic_net_penalty", "test_linear_classifier",
+             "test_best_val"}
+SOFTMAX_TESTS = {"test_softmax_loss_naive", "test_softmax_loss_vectorized",
+                 "test_best_val_accuracy"}
+# The test cells only nbgrader scores: all lost when its autograde fails.
+NOTEBOOK_ONLY = {"test_best_val", "test_best_val_accuracy"}
+
+
+# ------------------------------------------------------- hostile answers
+# Never call these: they are the code of hostile sample submissions.
+
+def hostile_memory_bomb(W, X, y, reg):
+    """Keeps every block it allocates, until a memory limit stops it."""
+    hoard = []
+    while True:
+        hoard.append(np.ones(2 ** 24))  # 128 MB, written, so really resident
+
+
+def hostile_fork_bomb(W, reg):
+    import os
+    while True:
+        os.fork()
+
+
+def hostile_prints_10mb(W, X, y, reg, _printed=[]):
+    """Prints 10 MB on its first call, then computes the right loss."""
+    if not _printed:
+        _printed.append(True)
+        print("spam " * 2_000_000)
+    return softmax_loops(W, X, y, reg)
+
+
+def hostile_os_exit(W, reg, l1_ratio=0.5):
+    import os
+    os._exit(1)
+
+
+def hostile_reads_solution(W, X, y, reg):
+    """Runs the instructor's solution, read from the course folder
+    (autograded/<student>/a1_linear/../../../solutions)."""
+    import json
+    with open("../../../solutions/a1_linear/svm.ipynb", encoding="utf-8") as f:
+        nb = json.load(f)
+    ns = {"np": np}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
+            exec("".join(cell["source"]), ns)
+    return ns["svm_loss_vectorized"](W, X, y, reg)
+
+
+def hostile_reads_gradebook(W, X, y, reg):
+    """Reads the gradebook, hides the refusal, then computes the right loss."""
+    try:
+        with open("../../../gradebook.db", "rb") as f:
+            f.read()
+    except OSError:
+        pass
+    return svm_loops(W, X, y, reg)
+
+
+def hostile_writes_gradebook(W, reg):
+    """Appends to the gradebook, hides the refusal, then computes the right penalty."""
+    try:
+        with open("../../../gradebook.db", "ab") as f:
+            f.write(b"owned")
+    except OSError:
+        pass
+    return l2_right(W, reg)
+
+
+def hostile_writes_tmp(W, reg, l1_ratio=0.5):
+    with open("/tmp/owned.txt", "w") as f:
+        f.write("owned\n")
+    return elastic_right(W, reg, l1_ratio)
+
+
+LOOP_FOREVER = """
+while True:  # at module level: runs when the cell runs
+    pass
+"""
+
+SWALLOW_INTERRUPTS = """
+while True:
+    try:
+        pass
+    except BaseException:
+        pass
+"""
+
+SYS_EXIT = """
+import sys
+
+sys.exit("done")
+"""
+
+ABORT = """
+import os
+
+os.abort()
+"""
+
+PATCH_ASSERT_ALLCLOSE = "np.testing.assert_allclose = lambda *a, **k: None\n"
+PATCH_ALLCLOSE = "np.allclose = lambda *a, **k: True\n"
+PATCH_CHECKS = "checks.check_svm_loss = lambda *a, **k: None\n"
+PATCH_BUILTINS = """
+import builtins
+
+_real_import = builtins.__import__
+
+
+def _traced_import(name, *args, **kwargs):
+    return _real_import(name, *args, **kwargs)
+
+
+builtins.__import__ = _traced_import
+builtins.print = lambda *args, **kwargs: None
+"""
+
+# svm.ipynb cut off in the middle of a save.
+TRUNCATED_JSON = (b'{\n "cells": [\n  {\n   "cell_type": "code",\n   "execution_count": null,\n'
+                  b'   "id": "svm-09",\n   "metadata": {},\n   "source": [\n'
+                  b'    "def svm_loss_naive(W, X, y, reg):\\n",\n    "    loss = 0.')
+
+
+SAMPLES = [
+    Sample(
+        "correct",
+        note="Every answer right: every autograded test cell gets full points and "
+             "nothing is flagged."),
+    Sample(
+        "different",
+        fills={"svm_loss_naive": [svm_subtract_one],
+               "svm_loss_vectorized": [svm_masked_mean],
+               "elastic_net_penalty": [elastic_loops],
+               "linear_classifier": [ClassifierRight, ClassifierNoReplacement],
+               "softmax_loss_naive": [softmax_vectorised],
+               "softmax_loss_vectorized": [softmax_logsumexp]},
+        note="Right answers written differently (masks, np.mean, loops, sampling without "
+             "replacement, log-sum-exp, a helper class in the same cell) get full points."),
+
+    # ------------------------------------------------------------ bugs
+    Sample(
+        "bug-svm-no-reg-in-loss",
+        fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_loss]},
+        lose={"test_svm_loss_naive"},
+        note="svm_loss_naive leaves 0.5 * reg * sum(W**2) out of the loss: only its test "
+             "cell loses, since no later graded cell uses svm_loss_naive."),
+    Sample(
+        "bug-svm-no-reg-in-grad",
+        fills={"svm_loss_vectorized": [svm_vectorised, svm_no_reg_in_grad]},
+        lose={"test_svm_loss_vectorized"},
+        note="svm_loss_vectorized leaves reg * W out of dW: its test cell loses, but the "
+             "search of section 7 trains with it and still reaches 0.90 validation "
+             "accuracy (the data gradient alone trains well), so test_best_val passes."),
+    Sample(
+        "bug-svm-reg-per-example",
+        fills={"svm_loss_vectorized": [svm_vectorised, svm_reg_per_example]},
+        lose={"test_svm_loss_vectorized"},
+        note="svm_loss_vectorized adds the regularisation once per example (N times too "
+             "strong): its test cell loses, while the search still finds a setting "
+             "(small reg) above 0.90, so test_best_val passes."),
+    Sample(
+        "bug-svm-counts-correct-class",
+        fills={"svm_loss_naive": [svm_counts_correct_class]},
+        lose={"test_svm_loss_naive"},
+        note="svm_loss_naive counts the correct class in the margin sum (loss + 1 per "
+             "example, gradient still right): only its test cell loses."),
+    Sample(
+        "bug-svm-sum-not-mean",
+        fills={"svm_loss_vectorized": [svm_vectorised, svm_sum_not_mean]},
+        lose={"test_svm_loss_vectorized"},
+        note="svm_loss_vectorized sums over the examples instead of averaging: its test "
+             "cell loses; in training that only scales the learning rate by the batch "
+             "size, and the search still reaches 0.90, so test_best_val passes."),
+    Sample(
+        "bug-svm-modifies-x",
+        fills={"svm_loss_vectorized": [svm_vectorised, svm_modifies_X]},
+        lose={"test_svm_loss_vectorized"},
+        note="svm_loss_vectorized shifts the caller's X in place but returns the right "
+             "numbers: its test cell loses; training passes copies (X[idx]) to it, so "
+             "test_best_val passes."),
+    Sample(
+        "bug-softmax-no-shift",
+        fills={"softmax_loss_naive": [softmax_no_shift]},
+        lose={"test_softmax_loss_naive"},
+        note="softmax_loss_naive does not subtract the maximum score, so exp overflows on "
+             "large scores: only its test cell loses (training uses the vectorised loss)."),
+    Sample(
+        "bug-softmax-sum-not-mean",
+        fills={"softmax_loss_vectorized": [softmax_vectorised, softmax_sum_not_mean]},
+        lose={"test_softmax_loss_vectorized", "test_best_val_accuracy"},
+        note="softmax_loss_vectorized sums over the examples: its test cell loses, and "
+             "the full-batch search of section 6 then steps about 1200 times too far, "
+             "so no setting reaches 0.90 and test_best_val_accuracy loses too."),
+    Sample(
+        "bug-l1-grad-kink-one",
+        fills={"l1_penalty": [l1_grad_kink_one]},
+        lose={"test_l1_penalty"},
+        note="l1_penalty's gradient is +reg at W == 0: the visible case has no zero and "
+             "passes, the hidden and the unseen cases have zeros, so test_l1_penalty "
+             "loses in nbgrader and in the integrity pass alike."),
+    Sample(
+        "bug-l2-no-half",
+        fills={"l2_penalty": [l2_no_half]},
+        lose={"test_l2_penalty"},
+        note="l2_penalty uses reg * sum(W**2) without the 0.5: only its test cell loses."),
+    Sample(
+        "bug-elastic-ratio-swapped",
+        fills={"elastic_net_penalty": [elastic_right, elastic_ratio_swapped]},
+        lose={"test_elastic_net_penalty"},
+        note="elastic_net_penalty swaps the L1 and L2 shares (a helper function in the "
+             "same cell): only its test cell loses."),
+    Sample(
+        "bug-classifier-global-random",
+        fills={"linear_classifier": [ClassifierRight, ClassifierGlobalRandom]},
+        lose={"test_linear_classifier"},
+        note="LinearClassifier ignores the Generator it is given: test_linear_classifier "
+             "loses (not reproducible), but it still trains, so test_best_val passes."),
+    Sample(
+        "bug-classifier-uphill",
+        fills={"linear_classifier": [ClassifierRight, ClassifierUphill]},
+        lose={"test_linear_classifier", "test_best_val"},
+        note="LinearClassifier steps uphill: test_linear_classifier loses, and the search "
+             "of section 7 trains with it, so test_best_val loses as well."),
+
+    # ------------------------------------------------------- structure
+    Sample(
+        "invalid-notebook",
+        transform=replace_notebook("svm.ipynb", TRUNCATED_JSON),
+        lose=SVM_TESTS | {"test_best_val_accuracy"},
+        flags={"invalid-notebook"},
+        status="failed",
+        note="svm.ipynb is JSON cut off mid-save: nbgrader's autograde of the student "
+             "fails, so every svm.ipynb test cell and test_best_val_accuracy (an "
+             "nbgrader score, discarded with the rest) lose, while softmax.ipynb's graded "
+             "functions keep their points from the integrity pass."),
+    Sample(
+        "missing-notebook",
+        transform=delete_notebook("softmax.ipynb"),
+        lose=SOFTMAX_TESTS,
+        flags={"missing-notebook"},
+        note="softmax.ipynb is not submitted: nbgrader scores it 0 and grades svm.ipynb "
+             "normally, so only softmax.ipynb's test cells lose."),
+    Sample(
+        "renamed-notebook",
+        transform=rename_notebook("svm.ipynb", "svm_final.ipynb"),
+        lose=SVM_TESTS,
+        flags={"missing-notebook"},
+        note="svm.ipynb is submitted as svm_final.ipynb: nbgrader skips the unknown name "
+             "and scores svm.ipynb 0, so every svm.ipynb test cell loses and softmax.ipynb "
+             "is graded normally."),
+    Sample(
+        "test-cell-deleted",
+        transform=delete_cell("svm.ipynb", "test_svm_loss_vectorized"),
+        flags={"test-cell-deleted"},
+        note="A deleted test cell is put back by nbgrader (add_missing_cells) and the "
+             "code is right, so nothing is lost; the deletion is reported."),
+    Sample(
+        "test-cell-edited",
+        fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_grad]},
+        transform=edit_cell("svm.ipynb", "test_svm_loss_naive", "pass\n"),
+        lose={"test_svm_loss_naive"},
+        flags={"test-cell-edited"},
+        note="The test of a wrong svm_loss_naive is replaced by `pass`: nbgrader restores "
+             "the locked cell and the integrity pass checks the function, so both fail it "
+             "and the edit is reported."),
+    Sample(
+        "test-cells-reordered",
+        transform=move_cell("svm.ipynb", "test_l2_penalty", after="test_l1_penalty"),
+        flags={"test-cells-reordered"},
+        note="test_l2_penalty is moved below test_l1_penalty, where every name it needs "
+             "is defined: nothing is lost and the new order is reported."),
+    Sample(
+        "test-cell-duplicated",
+        transform=duplicate_cell("svm.ipynb", "test_svm_loss_naive"),
+        flags={"test-cell-duplicated"},
+        note="test_svm_loss_naive appears twice (copy and paste): nbgrader keeps the "
+             "metadata of the last copy, both run and pass, nothing is lost and the "
+             "duplicate is reported."),
+
+    # --------------------------------------------------------- hostile
+    Sample(
+        "hostile-infinite-loop",
+        fills={"l1_penalty": [l1_right, LOOP_FOREVER]},
+        lose={"test_l1_penalty"},
+        flags={"timed-out", "tampered"},
+        note="An endless loop after the def in the l1_penalty cell: nbgrader interrupts "
+             "that cell at its timeout with l1_penalty already defined, so the rest runs "
+             "and test_l1_penalty passes there, but the integrity worker never finishes "
+             "loading the cell and is killed, so test_l1_penalty loses and the "
+             "disagreement is flagged."),
+    Sample(
+        "hostile-swallow-interrupt",
+        fills={"elastic_net_penalty": [elastic_right, SWALLOW_INTERRUPTS]},
+        lose={"test_elastic_net_penalty"} | NOTEBOOK_ONLY,
+        flags={"timed-out"},
+        status="failed",
+        note="A loop that swallows KeyboardInterrupt after the def in the "
+             "elastic_net_penalty cell: nbgrader cannot interrupt it, so the student's "
+             "autograde fails (nbgrader-only cells lose), and the integrity worker "
+             "never loads the cell, so test_elastic_net_penalty loses; the other graded "
+             "functions keep their points."),
+    Sample(
+        "hostile-memory-bomb",
+        fills={"svm_loss_naive": [hostile_memory_bomb]},
+        lose={"test_svm_loss_naive"},
+        flags={"memory-limit"},
+        note="svm_loss_naive allocates 128 MB blocks until the memory limit raises "
+             "MemoryError: its test cell loses and the limit is reported; the kernel "
+             "survives and no later graded cell uses svm_loss_naive."),
+    Sample(
+        "hostile-fork-bomb",
+        fills={"l1_penalty": [hostile_fork_bomb]},
+        lose={"test_l1_penalty"},
+        flags={"sandbox-violation"},
+        note="l1_penalty forks forever when called: the sandbox refuses the first fork "
+             "(PermissionError), so test_l1_penalty loses and the refusal is reported."),
+    Sample(
+        "hostile-output-flood",
+        fills={"softmax_loss_naive": [softmax_loops, hostile_prints_10mb]},
+        flags={"output-truncated"},
+        note="softmax_loss_naive prints 10 MB on its first call and is otherwise right: "
+             "nothing is lost, and the integrity worker's captured output is truncated "
+             "and reported."),
+    Sample(
+        "hostile-sys-exit",
+        fills={"l2_penalty": [l2_right, SYS_EXIT]},
+        note="sys.exit() after the def in the l2_penalty cell raises SystemExit, which "
+             "IPython and the integrity worker both catch with l2_penalty already "
+             "defined: nothing is lost."),
+    Sample(
+        "hostile-os-exit",
+        fills={"elastic_net_penalty": [hostile_os_exit]},
+        lose={"test_elastic_net_penalty"} | NOTEBOOK_ONLY,
+        status="failed",
+        note="elastic_net_penalty calls os._exit(1): the kernel dies in its test cell, "
+             "so the student's autograde fails (nbgrader-only cells lose), and the "
+             "integrity worker dies on the call, so test_elastic_net_penalty loses; the "
+             "other graded functions keep their points."),
+    Sample(
+        "hostile-abort",
+        fills={"linear_classifier": [ClassifierRight, ABORT]},
+        lose={"test_linear_classifier"} | NOTEBOOK_ONLY,
+        flags={"crashed"},
+        status="failed",
+        note="os.abort() after the class in the linear_classifier cell crashes the "
+             "kernel (SIGABRT), so the student's autograde fails (nbgrader-only cells "
+             "lose), and it crashes the integrity worker that loads the cell, so "
+             "test_linear_classifier loses and the crash is reported."),
+    Sample(
+        "hostile-read-solutions",
+        fills={"svm_loss_vectorized": [hostile_reads_solution]},
+        lose={"test_svm_loss_vectorized", "test_best_val"},
+        flags={"sandbox-violation"},
+        note="svm_loss_vectorized runs the solution notebook read from "
+             "../../../solutions: the kernel's sandbox refuses the read (reported) and "
+             "the integrity worker's folder has no such path, so test_svm_loss_vectorized "
+             "loses in both, and the search of section 7 fails with it, so test_best_val "
+             "loses too."),
+    Sample(
+        "hostile-read-gradebook",
+        fills={"svm_loss_naive": [svm_loops, hostile_reads_gradebook]},
+        flags={"sandbox-violation"},
+        note="svm_loss_naive tries to read ../../../gradebook.db and hides the refusal, "
+             "then computes the right loss: nothing is lost, but the kernel's refused "
+             "read must be reported."),
+    Sample(
+        "hostile-write-gradebook",
+        fills={"l2_penalty": [l2_right, hostile_writes_gradebook]},
+        flags={"sandbox-violation"},
+        note="l2_penalty tries to append to ../../../gradebook.db and hides the refusal, "
+             "then computes the right penalty: nothing is lost, the gradebook is "
+             "untouched and the refused write is reported."),
+    Sample(
+        "hostile-write-tmp",
+        fills={"elastic_net_penalty": [elastic_right, hostile_writes_tmp]},
+        lose={"test_elastic_net_penalty"},
+        flags={"sandbox-violation"},
+        note="elastic_net_penalty writes /tmp/owned.txt, outside its folder: the sandbox "
+             "refuses (PermissionError), so test_elastic_net_penalty loses, the file is "
+             "never created and the refusal is reported."),
+    Sample(
+        "monkeypatch-np-testing",
+        fills={"l2_penalty": [l2_no_half, PATCH_ASSERT_ALLCLOSE]},
+        lose={"test_l2_penalty"},
+        flags={"monkeypatch"},
+        note="A wrong l2_penalty whose cell disables np.testing.assert_allclose, which "
+             "the checks do not use: test_l2_penalty loses in nbgrader and in the "
+             "integrity pass alike, and the patch is reported."),
+    Sample(
+        "monkeypatch-np-allclose",
+        fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_grad, PATCH_ALLCLOSE]},
+        lose={"test_svm_loss_naive"},
+        flags={"monkeypatch", "tampered"},
+        note="A wrong svm_loss_naive whose cell makes np.allclose always True: the "
+             "checks in the kernel then pass it, the integrity pass compares in the "
+             "grader's own process and fails it, so test_svm_loss_naive loses and the "
+             "patch and the disagreement are reported."),
+    Sample(
+        "monkeypatch-checks",
+        fills={"svm_loss_naive": [svm_vectorised, svm_sum_not_mean, PATCH_CHECKS]},
+        lose={"test_svm_loss_naive"},
+        flags={"monkeypatch", "tampered"},
+        note="A wrong svm_loss_naive whose cell replaces checks.check_svm_loss by a no-op: "
+             "nbgrader passes it, the integrity pass (its own checks) fails it, so "
+             "test_svm_loss_naive loses and the patch and the disagreement are reported."),
+    Sample(
+        "monkeypatch-builtins",
+        fills={"l1_penalty": [l1_right, PATCH_BUILTINS]},
+        flags={"monkeypatch"},
+        note="The l1_penalty cell wraps builtins.__import__ and silences builtins.print, "
+             "which changes no result: nothing is lost and the patches are reported."),
+]
