@@ -24,8 +24,18 @@ c.CourseDirectory.ignore = [
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 
-# A student who deletes a test cell gets it back from the gradebook.
+# A student who deletes a test cell gets it back from the gradebook; one who
+# copies a test cell keeps the copy as an ordinary cell (see
+# cs231n/grading/preprocessors.py for why nbgrader alone fails on it).
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "cs231n.grading.preprocessors.DropEmptyMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.ClearSolutions.enforce_metadata = True
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
@@ -36,7 +46,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "cs231n.grading.feedback.HideHiddenTests",
+    "cs231n.grading.preprocessors.HideHiddenTests",
 ]
+# Submissions downloaded from a learning platform: put the files (or zips of
+# them) in downloaded/<assignment>/archive/, named <student>_<notebook>.ipynb;
+# `cs231n-course grade` runs `nbgrader zip_collect` on them first.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9.@-]+)_(?P<file_id>[^/]+\.ipynb)$")
+
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"

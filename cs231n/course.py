@@ -10,6 +10,7 @@ command exits non-zero with one line per problem.
 """
 import argparse
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -275,6 +276,68 @@ def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
     return run
 
 
+def corpus_path(aid, root=ROOT):
+    """The sample corpus of an assignment (right and wrong implementations)."""
+    return Path(root) / "tests" / "variants" / f"{aid}.py"
+
+
+def samples_command(aid, *, dest, root=ROOT):
+    """Write the sample submissions of an assignment into ``dest``."""
+    from .grading import samples
+    path = corpus_path(aid, root)
+    if not path.exists():
+        raise CourseError([f"no sample corpus for {aid}: {path} is missing"])
+    written = samples.write_samples(Path(root) / "assignments" / aid,
+                                    samples.load_corpus(path), dest, assignment=aid)
+    print(f"wrote {len(written)} sample submissions of {aid} to {dest}")
+    return written
+
+
+def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True):
+    """The instructor's job in one go, on sample submissions in ``.demo/``:
+    release, collect, grade in parallel, report."""
+    dest = Path(dest) if dest is not None else Path(root) / ".demo"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copytree(Path(root) / "solutions", dest / "solutions")
+    shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
+    release([aid], root=dest)
+    samples_command(aid, dest=dest / "submitted", root=root)
+    expected_file = dest / "submitted" / f"expected-{aid}.json"
+    expected = json.loads(expected_file.read_text())
+    expected_file.rename(dest / f"expected-{aid}.json")
+    run = grade_command(aid, root=dest, jobs=jobs, progress=progress)
+    surprises = compare_expected(run, expected)
+    print(f"\nexpected outcomes: {dest / f'expected-{aid}.json'}")
+    if surprises:
+        raise CourseError(["demo: a sample was not graded as expected: " + s
+                           for s in surprises])
+    print(f"every sample graded as expected ({len(expected)} submissions)")
+    return run
+
+
+def compare_expected(run, expected):
+    """Lines naming every sample whose grade, status or flags differ from
+    ``expected`` (the samples' expected-<aid>.json)."""
+    problems = []
+    results = {r.student: r for r in run.results}
+    for student, want in sorted(expected.items()):
+        r = results.get(student)
+        if r is None:
+            problems.append(f"{student}: not graded")
+            continue
+        lost = {c["cell"] for c in r.cells if not c["manual"] and c["points"] < c["max"]}
+        if lost != set(want["lose"]):
+            problems.append(f"{student}: lost {sorted(lost)}, expected {sorted(want['lose'])}")
+        missing = set(want["flags"]) - set(r.flags)
+        if missing:
+            problems.append(f"{student}: flags {r.flags} lack {sorted(missing)}")
+        if r.status != want["status"]:
+            problems.append(f"{student}: status {r.status} ({r.why}), expected {want['status']}")
+    return problems
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="cs231n-course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,9 +354,21 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the unseen inputs (default: a fresh secret one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = sub.add_parser("samples", help="write sample submissions (right, wrong, hostile)")
+    p.add_argument("assignment")
+    p.add_argument("--dest", type=Path, default=ROOT / "submitted",
+                   help="where <student>/<assignment>/ folders go (default: submitted/)")
+    p = sub.add_parser("demo", help="release, sample submissions, grade, report, in .demo/")
+    p.add_argument("assignment", nargs="?", default="a1_linear")
+    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
-        if args.command == "grade":
+        if args.command == "samples":
+            samples_command(args.assignment, dest=args.dest)
+        elif args.command == "demo":
+            demo_command(args.assignment, jobs=args.jobs, progress=not args.no_progress)
+        elif args.command == "grade":
             if args.jobs is not None and args.jobs < 1:
                 parser.error("--jobs must be at least 1")
             grade_command(args.assignment, root=args.root, jobs=args.jobs, seed=args.seed,

@@ -286,10 +286,9 @@ def check_function(judge, graded, nb, *, deny, limits=None):
             result.reason = f"{graded.name} is not implemented (raises NotImplementedError)"
         except CheckFailure as e:
             cause = e.__cause__
-            if isinstance(cause, WorkerDied):
-                result.reason = str(cause)
-            else:
-                result.reason = str(e)
+            result.reason = str(cause) if isinstance(cause, WorkerDied) else str(e)
+            if type(cause).__name__ == "MemoryError":
+                result.flags.append("memory-limit")
         except WorkerDied as e:
             result.reason = str(e)
         except Exception as e:  # never let one submission stop the grading

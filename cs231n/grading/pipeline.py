@@ -26,10 +26,10 @@ from pathlib import Path
 from . import integrity, sandbox, structure
 
 AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
-CELL_TIMEOUT = 60              # seconds for one cell while grading
+CELL_TIMEOUT = 30              # seconds for one cell while grading (solutions: < 10)
 # A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
 # worker calls one function on a few small inputs.
-KERNEL_LIMITS = sandbox.Limits(cpu_seconds=600)
+KERNEL_LIMITS = sandbox.Limits(cpu_seconds=180)
 WORKER_LIMITS = sandbox.Limits(cpu_seconds=60)
 
 
@@ -160,16 +160,22 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_L
     if threads:
         env.update({v: str(threads) for v in
                     ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    code, out = nbgrader(course, "autograde", aid, f"--student={sid}", "--force",
-                         f"--Execute.timeout={CELL_TIMEOUT}",
-                         f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
-                         timeout=AUTOGRADE_TIMEOUT, env=env)
-    if code != 0:
+    ran = _autograde(course, aid, sid, env, result,
+                     [n for n, nb in found.notebooks.items() if nb is not None])
+    not_run = [n for n in sorted(found.notebooks)
+               if (course.submitted(sid, aid) / n).exists() and n not in ran]
+    if not_run and result.status != "failed":
+        # Submitted but not gradable (broken JSON): failed, graded 0 for it.
         result.status = "failed"
-        result.why = _autograde_error(out)
-    nb_scores = _nbgrader_scores(course, aid, sid) if code == 0 else {}
-    if code == 0 and not nb_scores:
-        result.status, result.why = "failed", "nbgrader recorded no grades"
+        result.why = "nbgrader could not run " + ", ".join(not_run)
+    # Only this run's scores count: a notebook that failed now keeps none.
+    nb_scores = {k: v for k, v in _nbgrader_scores(course, aid, sid).items() if k[0] in ran}
+    log = sandbox.kernel_violations_log(policy_file)
+    violations, _ = sandbox.read_violations(log)
+    if violations:
+        result.flags.append("sandbox-violation")
+        result.reasons.append("in the notebook: " + sandbox.RunResult(
+            None, violations=violations).describe_violations())
 
     # The integrity pass, function by function.
     verdicts = {}
@@ -182,6 +188,39 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_L
     result.flags = sorted(set(result.flags))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _autograde(course, aid, sid, env, result, notebooks):
+    """nbgrader autograde of one student; the notebooks it graded.
+
+    nbgrader drops the whole submission when one notebook fails (a dead
+    kernel, a timeout): then each notebook is graded on its own, so a broken
+    notebook costs only its own cells.
+    """
+    def run(*extra):
+        return nbgrader(course, "autograde", aid, f"--student={sid}", "--force",
+                        f"--Execute.timeout={CELL_TIMEOUT}",
+                        f"--Execute.kernel_name={sandbox.KERNEL_NAME}", *extra,
+                        timeout=AUTOGRADE_TIMEOUT, env=env)
+
+    folder = course.autograded(sid, aid)
+    code, out = run()
+    if code == 0:
+        return {p.name for p in folder.glob("*.ipynb")}
+    kept, why = {}, []
+    for name in sorted(notebooks):
+        code, out_nb = run(f"--notebook={name[:-len('.ipynb')]}")
+        if code == 0 and (folder / name).exists():
+            kept[name] = (folder / name).read_bytes()
+        else:
+            why.append(f"{name}: {_autograde_error(out_nb)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in kept.items():
+        (folder / name).write_bytes(data)
+    if why or not kept:
+        result.status = "failed"
+        result.why = "; ".join(why) or _autograde_error(out)
+    return set(kept)
 
 
 def _autograde_error(out):
@@ -234,7 +273,8 @@ def _combine(result, course, aid, nb_scores, verdicts):
         auto = nb_scores.get(key)
         verdict = verdicts.get(key)
         row = {"notebook": notebook, "cell": cell, "max": max_score, "nbgrader": auto,
-               "integrity": None, "points": 0.0, "reason": ""}
+               "integrity": None, "points": 0.0, "reason": "",
+               "manual": cell_type == "markdown"}
         if verdict is not None:
             row["integrity"] = verdict.passed
             row["points"] = max_score if verdict.passed else 0.0
@@ -279,13 +319,10 @@ def _combine(result, course, aid, nb_scores, verdicts):
 
 
 def write_feedback(course, aid, results):
-    """Feedback HTML for every graded student, in one nbgrader run (its start-up
-    costs more than a student's pages), each checked for hidden tests."""
-    graded = [r for r in results if r.status == "graded"]
-    if not graded:
-        return
+    """Feedback HTML for every student, in one nbgrader run (its start-up costs
+    more than a student's pages), each page checked for hidden tests."""
     code, out = nbgrader(course, "generate_feedback", aid, "--force", timeout=1800)
-    for r in graded:
+    for r in results:
         folder = course.feedback(r.student, aid)
         if not any(folder.glob("*.html")):
             r.flags.append("no-feedback")

@@ -479,8 +479,6 @@ SVM_TESTS = {"test_svm_loss_naive", "test_svm_loss_vectorized", "test_l2_penalty
              "test_best_val"}
 SOFTMAX_TESTS = {"test_softmax_loss_naive", "test_softmax_loss_vectorized",
                  "test_best_val_accuracy"}
-# The test cells only nbgrader scores: all lost when its autograde fails.
-NOTEBOOK_ONLY = {"test_best_val", "test_best_val_accuracy"}
 
 
 # ------------------------------------------------------- hostile answers
@@ -712,13 +710,12 @@ SAMPLES = [
     Sample(
         "invalid-notebook",
         transform=replace_notebook("svm.ipynb", TRUNCATED_JSON),
-        lose=SVM_TESTS | {"test_best_val_accuracy"},
+        lose=SVM_TESTS,
         flags={"invalid-notebook"},
         status="failed",
-        note="svm.ipynb is JSON cut off mid-save: nbgrader's autograde of the student "
-             "fails, so every svm.ipynb test cell and test_best_val_accuracy (an "
-             "nbgrader score, discarded with the rest) lose, while softmax.ipynb's graded "
-             "functions keep their points from the integrity pass."),
+        note="svm.ipynb is JSON cut off mid-save: nbgrader cannot run it (status "
+             "failed), so every svm.ipynb test cell loses, while softmax.ipynb is "
+             "autograded on its own and keeps all its points."),
     Sample(
         "missing-notebook",
         transform=delete_notebook("softmax.ipynb"),
@@ -760,8 +757,9 @@ SAMPLES = [
         transform=duplicate_cell("svm.ipynb", "test_svm_loss_naive"),
         flags={"test-cell-duplicated"},
         note="test_svm_loss_naive appears twice (copy and paste): nbgrader keeps the "
-             "metadata of the last copy, both run and pass, nothing is lost and the "
-             "duplicate is reported."),
+             "metadata of the last copy and both run and pass, so nothing is lost and the "
+             "duplicate is reported (nbgrader 0.9.6 alone crashes here: DeduplicateIds "
+             "leaves an empty nbgrader dict that add_missing_cells cannot read)."),
 
     # --------------------------------------------------------- hostile
     Sample(
@@ -777,14 +775,14 @@ SAMPLES = [
     Sample(
         "hostile-swallow-interrupt",
         fills={"elastic_net_penalty": [elastic_right, SWALLOW_INTERRUPTS]},
-        lose={"test_elastic_net_penalty"} | NOTEBOOK_ONLY,
-        flags={"timed-out"},
-        status="failed",
+        lose={"test_elastic_net_penalty"},
+        flags={"timed-out", "tampered"},
         note="A loop that swallows KeyboardInterrupt after the def in the "
-             "elastic_net_penalty cell: nbgrader cannot interrupt it, so the student's "
-             "autograde fails (nbgrader-only cells lose), and the integrity worker "
-             "never loads the cell, so test_elastic_net_penalty loses; the other graded "
-             "functions keep their points."),
+             "elastic_net_penalty cell.  nbgrader's interrupt still ends it (it lands "
+             "between the try blocks), with elastic_net_penalty defined, so the "
+             "notebook goes on and its test passes there; the integrity worker never "
+             "finishes loading the cell and is killed, so test_elastic_net_penalty "
+             "loses and the disagreement is flagged."),
     Sample(
         "hostile-memory-bomb",
         fills={"svm_loss_naive": [hostile_memory_bomb]},
@@ -816,21 +814,23 @@ SAMPLES = [
     Sample(
         "hostile-os-exit",
         fills={"elastic_net_penalty": [hostile_os_exit]},
-        lose={"test_elastic_net_penalty"} | NOTEBOOK_ONLY,
+        lose={"test_elastic_net_penalty", "test_best_val"},
         status="failed",
         note="elastic_net_penalty calls os._exit(1): the kernel dies in its test cell, "
-             "so the student's autograde fails (nbgrader-only cells lose), and the "
-             "integrity worker dies on the call, so test_elastic_net_penalty loses; the "
-             "other graded functions keep their points."),
+             "so nbgrader cannot finish svm.ipynb (status failed, test_best_val loses) "
+             "while softmax.ipynb is autograded on its own; the integrity worker dies on "
+             "the call, so test_elastic_net_penalty loses; the other graded functions "
+             "keep their points."),
     Sample(
         "hostile-abort",
         fills={"linear_classifier": [ClassifierRight, ABORT]},
-        lose={"test_linear_classifier"} | NOTEBOOK_ONLY,
+        lose={"test_linear_classifier", "test_best_val"},
         flags={"crashed"},
         status="failed",
         note="os.abort() after the class in the linear_classifier cell crashes the "
-             "kernel (SIGABRT), so the student's autograde fails (nbgrader-only cells "
-             "lose), and it crashes the integrity worker that loads the cell, so "
+             "kernel (SIGABRT), so nbgrader cannot finish svm.ipynb (status failed, "
+             "test_best_val loses) while softmax.ipynb is autograded on its own; it "
+             "crashes the integrity worker that loads the cell, so "
              "test_linear_classifier loses and the crash is reported."),
     Sample(
         "hostile-read-solutions",
@@ -838,10 +838,10 @@ SAMPLES = [
         lose={"test_svm_loss_vectorized", "test_best_val"},
         flags={"sandbox-violation"},
         note="svm_loss_vectorized runs the solution notebook read from "
-             "../../../solutions: the kernel's sandbox refuses the read (reported) and "
-             "the integrity worker's folder has no such path, so test_svm_loss_vectorized "
-             "loses in both, and the search of section 7 fails with it, so test_best_val "
-             "loses too."),
+             "../../../solutions (which works without a sandbox): the kernel's sandbox "
+             "refuses the read (reported) and the integrity worker's folder has no such "
+             "path, so test_svm_loss_vectorized loses in both, and the search of section 7 "
+             "fails with it, so test_best_val loses too."),
     Sample(
         "hostile-read-gradebook",
         fills={"svm_loss_naive": [svm_loops, hostile_reads_gradebook]},

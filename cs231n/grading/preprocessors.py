@@ -1,9 +1,16 @@
-"""Feedback without the hidden tests.
+"""nbgrader preprocessors of the course (configured in nbgrader_config.py).
 
-nbgrader's feedback shows the autograded notebook, whose test cells hold the
-hidden tests.  Clearing the source is not enough: a failing test's traceback
-quotes the lines around the failure.  ``HideHiddenTests`` removes the hidden
-region from each graded cell and every line of it from the cell's outputs.
+``HideHiddenTests`` (feedback): nbgrader's feedback shows the autograded
+notebook, whose test cells hold the hidden tests.  Clearing the source is not
+enough: a failing test's traceback quotes the lines around the failure, so it
+removes the hidden region from each graded cell and every line of it from the
+cell's outputs.
+
+``DropEmptyMetadata`` (autograde): a student who copies a test cell makes
+nbgrader's ``DeduplicateIds`` blank the copy's metadata to ``{}``, and then
+``OverwriteCells`` (with ``add_missing_cells``) fails on it with
+``KeyError: 'grade_id'`` and the whole submission fails.  Dropping the empty
+dict makes the copy an ordinary cell.
 """
 import re
 
@@ -77,4 +84,13 @@ class HideHiddenTests(NbGraderPreprocessor):
                     value = data[key]
                     joined = "".join(value) if isinstance(value, list) else value
                     data[key] = scrub(joined, secret, self.placeholder)
+        return cell, resources
+
+
+class DropEmptyMetadata(NbGraderPreprocessor):
+    """Remove an empty ``metadata.nbgrader`` left by ``DeduplicateIds``."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
         return cell, resources
