@@ -21,7 +21,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # jupyter refuses to run as root without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test release validate reference bench clean help
+JOBS ?=
+
+.PHONY: lab test release validate reference grade samples demo bench bench-grading clean help
 
 help:
 	@echo "make lab        open JupyterLab on assignments/ (installs .venv first)"
@@ -29,7 +31,11 @@ help:
 	@echo "make release    regenerate assignments/ from solutions/ with nbgrader"
 	@echo "make validate   solutions pass all tests, released stubs fail them"
 	@echo "make reference  recompute the checks' reference values from solutions/"
+	@echo "make grade ASSIGNMENT=a1_linear [JOBS=2]"
+	@echo "                grade submitted/*/ASSIGNMENT: autograde, integrity pass, report"
+	@echo "make demo       release, sample submissions, grade, report, all in .demo/"
 	@echo "make bench      print the speed ratios of the vectorised code"
+	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +60,21 @@ validate: $(STAMP)
 reference: $(STAMP)
 	$(BIN)/cs231n-course reference $(ASSIGNMENT)
 
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_linear [JOBS=N]"; exit 2; }
+	$(BIN)/cs231n-course grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS),)
+
+samples: $(STAMP)
+	$(BIN)/cs231n-course samples $(or $(ASSIGNMENT),a1_linear)
+
+demo: $(STAMP)
+	$(BIN)/cs231n-course demo $(or $(ASSIGNMENT),a1_linear) $(if $(JOBS),--jobs $(JOBS),)
+
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_linear.py
 
+bench-grading: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench_grading.py
+
 clean:
-	rm -rf $(VENV) $(STATE) .pytest_cache
+	rm -rf $(VENV) $(STATE) .pytest_cache .demo

@@ -340,7 +340,6 @@ def hidden_test_leaks(course, aid, folder):
     """Lines of hidden tests that appear in the feedback HTML of a folder."""
     from ..course import _REGIONS, region_lines
     from ..notebook import cell_source, read_notebook
-    import html
     begin, end = _REGIONS["hidden test"]
     lines = set()
     for nb in (course.root / "solutions" / aid).glob("*.ipynb"):
@@ -349,16 +348,18 @@ def hidden_test_leaks(course, aid, folder):
                          if l.strip())
     found = []
     for page in Path(folder).glob("*.html"):
-        text = html.unescape(_strip_tags(page.read_text(encoding="utf-8", errors="replace")))
+        text = html_text(page)
         found += [f"{page.name}: {l}" for l in sorted(lines) if l in text]
         if "BEGIN HIDDEN TESTS" in text:
             found.append(f"{page.name}: BEGIN HIDDEN TESTS")
     return found
 
 
-def _strip_tags(text):
-    import re
-    return re.sub(r"<[^>]+>", "", text)
+def html_text(page):
+    """The text a reader sees in an HTML page (tags dropped, entities decoded)."""
+    import html
+    raw = Path(page).read_text(encoding="utf-8", errors="replace")
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
 
 
 # --------------------------------------------------------------- the run

@@ -1,0 +1,110 @@
+"""The whole grading pipeline, end to end, on the sample submissions."""
+import csv
+import json
+import shutil
+import zipfile
+
+import pytest
+
+from cs231n import course
+from cs231n.grading import pipeline
+
+ROOT = course.ROOT
+AID = "a1_linear"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`make demo` in a temporary folder: release, samples, grade with 2 jobs."""
+    dest = tmp_path_factory.mktemp("demo") / "course"
+    run = course.demo_command(AID, jobs=2, dest=dest, progress=False)
+    return dest, run
+
+
+@pytest.mark.slow
+def test_every_sample_gets_its_expected_grade(demo):
+    """Does each sample (right, wrong, hostile) get its expected points,
+    status and flags? (demo_command raises otherwise; checked again here)"""
+    dest, run = demo
+    expected = json.loads((dest / f"expected-{AID}.json").read_text())
+    assert sorted(r.student for r in run.results) == sorted(expected)
+    assert course.compare_expected(run, expected) == []
+
+
+@pytest.mark.slow
+def test_report_explains_every_lost_point(demo):
+    """Does the report give a reason for each lost point of each student?"""
+    _, run = demo
+    for r in run.results:
+        for c in r.cells:
+            if not c["manual"] and c["points"] < c["max"]:
+                assert any(c["cell"] in reason or (c["integrity"] is not None
+                                                   and reason.startswith(c["notebook"]))
+                           for reason in r.reasons), (r.student, c)
+    text = run.report.read_text()
+    assert all(f"## {r.student}:" in text for r in run.results)
+    assert run.histogram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_gradebook_csv_agrees_with_the_report(demo):
+    """Does nbgrader's own export hold this run's scores, student by student?"""
+    _, run = demo
+    with open(run.csv, newline="") as f:
+        rows = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(f)}
+    for r in run.results:
+        assert rows[r.student] == pytest.approx(r.score), r.student
+
+
+@pytest.mark.slow
+def test_feedback_hides_the_hidden_tests(demo):
+    """Does every student's feedback exist and leave out the hidden tests?"""
+    dest, run = demo
+    course_dirs = pipeline.Course(dest)
+    graded = [r for r in run.results if not (dest / "feedback" / r.student / AID).exists()]
+    assert len(graded) < len(run.results) // 4, "most students should have feedback"
+    for r in run.results:
+        folder = course_dirs.feedback(r.student, AID)
+        if folder.exists():
+            assert pipeline.hidden_test_leaks(course_dirs, AID, folder) == []
+    page = pipeline.html_text(course_dirs.feedback("correct", AID) / "svm.html")
+    assert "checks.check_svm_loss(svm_loss_naive)" in page
+    assert 'cases="hidden"' not in page and "BEGIN HIDDEN" not in page
+
+
+@pytest.mark.slow
+def test_regrade_never_keeps_a_stale_score(tmp_path):
+    """Is a submission that fails on a second run shown as failed with its new
+    (lower) score, in the report and in the gradebook, never its old one?
+    The second submission arrives as an LMS download (nbgrader zip_collect)."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copytree(ROOT / "assignments", root / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    folder = root / "submitted" / "sam" / AID
+    folder.mkdir(parents=True)
+    for name in ("svm.ipynb", "softmax.ipynb"):
+        shutil.copy(ROOT / "solutions" / AID / name, folder / name)
+
+    first = pipeline.grade(AID, root=root, jobs=1, progress=False, seed=1, feedback=False)
+    (sam,) = first.results
+    assert sam.status == "graded" and sam.score == sam.max_score - sam.pending
+
+    # Sam submits again through the LMS: svm.ipynb is now broken JSON.
+    archive = root / "downloaded" / AID / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "sam.zip", "w") as z:
+        z.writestr("sam_svm.ipynb", '{"cells": [')
+        z.write(folder / "softmax.ipynb", "sam_softmax.ipynb")
+    second = pipeline.grade(AID, root=root, jobs=1, progress=False, seed=2, feedback=False)
+    (sam2,) = second.results
+    assert sam2.status == "failed" and "svm.ipynb" in sam2.why
+    assert "invalid-notebook" in sam2.flags
+    svm_points = [c["points"] for c in sam2.cells if c["notebook"] == "svm.ipynb"
+                  and not c["manual"]]
+    assert svm_points and all(p == 0 for p in svm_points)
+    assert sam2.score < sam.score
+    with open(second.csv, newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert float(row["raw_score"]) == pytest.approx(sam2.score)
