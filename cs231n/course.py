@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook
+from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook, split_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,19 +31,6 @@ CHECKS = {"a1_linear": "cs231n.checks.linear"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
             "hidden test": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
-
-
-def region_lines(source, begin, end):
-    """The lines strictly between a ``begin`` and an ``end`` marker line."""
-    inside, out = False, []
-    for line in source.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside:
-            out.append(line)
-    return out
 
 
 class CourseError(Exception):
@@ -152,7 +139,7 @@ def find_leaks(source, released):
             out = cell_source(rel_cells[gid]) if gid in rel_cells else ""
             out_lines = {line.strip() for line in out.splitlines()}
             for kind, (begin, end) in _REGIONS.items():
-                for line in region_lines(src, begin, end):
+                for line in split_regions(src, begin, end)[0]:
                     if line.strip() and line.strip() in out_lines:
                         problems.append(f"{released.name}/{rel}: {kind} line of cell "
                                         f"'{gid}' reached the release: {line.strip()!r}")

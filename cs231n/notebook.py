@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_notebook", "nbgrader_meta", "answer_cells", "load_answers"]
+__all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "load_answers",
+           "split_regions"]
 
 
 def read_notebook(path):
@@ -31,6 +32,20 @@ def nbgrader_meta(cell):
 def cell_source(cell):
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
+
+
+def split_regions(source, begin, end):
+    """``(inside, outside)``: the lines strictly between a ``begin`` and an
+    ``end`` marker line, and the other lines (marker lines dropped)."""
+    inside, outside, within = [], [], False
+    for line in source.splitlines():
+        if begin in line:
+            within = True
+        elif end in line:
+            within = False
+        else:
+            (inside if within else outside).append(line)
+    return inside, outside
 
 
 def answer_cells(nb):

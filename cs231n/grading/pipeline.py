@@ -338,14 +338,12 @@ def write_feedback(course, aid, results):
 
 def hidden_test_leaks(course, aid, folder):
     """Lines of hidden tests that appear in the feedback HTML of a folder."""
-    from ..course import _REGIONS, region_lines
     from ..notebook import cell_source, read_notebook
-    begin, end = _REGIONS["hidden test"]
+    from .preprocessors import hidden_lines
     lines = set()
     for nb in (course.root / "solutions" / aid).glob("*.ipynb"):
         for cell in read_notebook(nb)["cells"]:
-            lines.update(l.strip() for l in region_lines(cell_source(cell), begin, end)
-                         if l.strip())
+            lines.update(hidden_lines(cell_source(cell)))
     found = []
     for page in Path(folder).glob("*.html"):
         text = html_text(page)

@@ -18,33 +18,15 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from ..notebook import split_regions
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
-def hidden_lines(source, begin=MARKERS[0], end=MARKERS[1]):
+def hidden_lines(source):
     """The non-blank lines inside hidden-test regions, stripped."""
-    inside, out = False, []
-    for line in source.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside and line.strip():
-            out.append(line.strip())
-    return out
-
-
-def strip_regions(source, begin=MARKERS[0], end=MARKERS[1]):
-    inside, out = False, []
-    for line in source.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
+    return [line.strip() for line in split_regions(source, *MARKERS)[0] if line.strip()]
 
 
 def scrub(text, secret, placeholder):
@@ -71,7 +53,7 @@ class HideHiddenTests(NbGraderPreprocessor):
         secret = hidden_lines(cell.source)
         if not secret and not any(m in cell.source for m in MARKERS):
             return cell, resources
-        cell.source = strip_regions(cell.source)
+        cell.source = "\n".join(split_regions(cell.source, *MARKERS)[1])
         for output in cell.get("outputs", []):
             if "traceback" in output:
                 output["traceback"] = [scrub(t, secret, self.placeholder)

@@ -736,6 +736,15 @@ _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT = 38, 24, 47
 _PR_SET_SECUREBITS = 28
 
 
+def _add_layer(install, name, failure, protections, notes):
+    """Install one protection; record it, or why the machine does not offer it."""
+    try:
+        install()
+        protections.append(name)
+    except OSError as e:
+        notes.append(f"{failure}: {e}")
+
+
 def _drop_capabilities():
     """Empty every capability set of this thread (and the bounding set)."""
     import ctypes
@@ -1365,17 +1374,10 @@ def arm(policy, *, workdir=None, log_fd=None, protections=(), extra_deny=()):
     import ctypes  # noqa: F401  (loaded now: nothing may dlopen once armed)
     _refuse_fork_exec()
     if "capabilities" not in policy.disable and "capabilities-dropped" not in protections:
-        try:
-            _drop_capabilities()
-            protections.append("capabilities-dropped")
-        except OSError as e:
-            notes.append(f"capabilities not dropped: {e}")
+        _add_layer(_drop_capabilities, "capabilities-dropped", "capabilities not dropped",
+                   protections, notes)
     if "seccomp" not in policy.disable:
-        try:
-            _install_seccomp()
-            protections.append("seccomp")
-        except OSError as e:
-            notes.append(f"no seccomp filter: {e}")
+        _add_layer(_install_seccomp, "seccomp", "no seccomp filter", protections, notes)
     hook = None
     if "audit-hook" not in policy.disable:
         hook = _make_hook(_hook_context(policy, workdir, log_fd, extra_deny))
@@ -1653,11 +1655,8 @@ def main(argv=None):
             else:
                 protections.append("unprivileged-user")
         if "capabilities" not in policy.disable:
-            try:
-                _drop_capabilities()
-                protections.append("capabilities-dropped")
-            except OSError as e:
-                notes.append(f"capabilities not dropped: {e}")
+            _add_layer(_drop_capabilities, "capabilities-dropped",
+                       "capabilities not dropped", protections, notes)
         _preload()
         at = args.arm_at if args.arm_at != "auto" else ("ipython" if kernel else "start")
         if at == "ipython" and not kernel:
