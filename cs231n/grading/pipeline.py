@@ -10,10 +10,13 @@
    scores written back to the gradebook, and feedback without hidden tests.
 4. Export the grades to CSV, write the report and a histogram of the scores.
 """
+import contextlib
 import csv
 import json
 import os
+import queue
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -29,7 +32,7 @@ AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
 CELL_TIMEOUT = 30              # seconds for one cell while grading (solutions: < 10)
 # A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
 # worker calls one function on a few small inputs.
-KERNEL_LIMITS = sandbox.Limits(cpu_seconds=180)
+KERNEL_LIMITS = sandbox.Limits(cpu_seconds=90)
 WORKER_LIMITS = sandbox.Limits(cpu_seconds=60)
 
 
@@ -102,6 +105,51 @@ def nbgrader(course, *args, timeout=None, env=None, cwd=None):
     return proc.returncode, out.decode(errors="replace")[-20000:]
 
 
+class Autograder:
+    """A persistent ``cs231n.grading.autograder`` process (one per job)."""
+
+    def __init__(self, course):
+        self.course = course
+        self.proc = None
+
+    def _start(self):
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cs231n.grading.autograder", str(self.course.root)],
+            cwd=self.course.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def autograde(self, aid, sid, *, env, notebook=None, timeout=AUTOGRADE_TIMEOUT):
+        """(returncode, log) like ``nbgrader``: 0 when nbgrader succeeded."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        request = {"assignment": aid, "student": sid, "notebook": notebook, "env": env,
+                   "timeout": CELL_TIMEOUT, "kernel": sandbox.KERNEL_NAME}
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+            ready = select.select([self.proc.stdout], [], [], timeout)[0]
+            line = self.proc.stdout.readline() if ready else b""
+        except OSError:
+            line = b""
+        if not line:
+            self.close()
+            return None, f"timed out after {timeout} s" if not ready else "worker died"
+        answer = json.loads(line)
+        log = answer.get("log", "") + "\n" + answer.get("error", "")
+        return (0 if answer.get("success") else 1), log
+
+    def close(self):
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)
+            sandbox.kill_session(self.proc)
+            self.proc = None
+
+
 # ------------------------------------------------------------------ prepare
 
 def collect(course, aid):
@@ -140,8 +188,8 @@ def prepare_gradebook(course, aid, students):
 
 # ------------------------------------------------------------ one student
 
-def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_LIMITS,
-                  worker_limits=WORKER_LIMITS, threads=None):
+def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
+                  kernel_limits=KERNEL_LIMITS, worker_limits=WORKER_LIMITS, threads=None):
     start = time.perf_counter()
     result = StudentResult(sid)
     found = structure.inspect_submission(course.submitted(sid, aid),
@@ -160,7 +208,7 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_L
     if threads:
         env.update({v: str(threads) for v in
                     ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    ran = _autograde(course, aid, sid, env, result,
+    ran = _autograde(course, aid, sid, env, result, autograder,
                      [n for n, nb in found.notebooks.items() if nb is not None])
     not_run = [n for n in sorted(found.notebooks)
                if (course.submitted(sid, aid) / n).exists() and n not in ran]
@@ -190,26 +238,28 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, kernel_limits=KERNEL_L
     return result
 
 
-def _autograde(course, aid, sid, env, result, notebooks):
+def _autograde(course, aid, sid, env, result, autograder, notebooks):
     """nbgrader autograde of one student; the notebooks it graded.
 
     nbgrader drops the whole submission when one notebook fails (a dead
     kernel, a timeout): then each notebook is graded on its own, so a broken
     notebook costs only its own cells.
     """
-    def run(*extra):
-        return nbgrader(course, "autograde", aid, f"--student={sid}", "--force",
-                        f"--Execute.timeout={CELL_TIMEOUT}",
-                        f"--Execute.kernel_name={sandbox.KERNEL_NAME}", *extra,
-                        timeout=AUTOGRADE_TIMEOUT, env=env)
+    def run(notebook=None):
+        return autograder.autograde(aid, sid, env=env, notebook=notebook)
 
     folder = course.autograded(sid, aid)
     code, out = run()
     if code == 0:
         return {p.name for p in folder.glob("*.ipynb")}
     kept, why = {}, []
-    for name in sorted(notebooks):
-        code, out_nb = run(f"--notebook={name[:-len('.ipynb')]}")
+    # The notebook being graded when the run failed is not run again (an
+    # endless loop would cost its time limit twice); the others are.
+    failed = re.findall(r"(?:Sanitizing|Autograding) \S*/([^/\s]+\.ipynb)", out or "")[-1:]
+    if failed and failed[0] in notebooks:
+        why.append(f"{failed[0]}: {_autograde_error(out)}")
+    for name in sorted(set(notebooks) - set(failed)):
+        code, out_nb = run(name[:-len(".ipynb")])
         if code == 0 and (folder / name).exists():
             kept[name] = (folder / name).read_bytes()
         else:
@@ -402,16 +452,23 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     threads = 1 if jobs > 1 else None
     _warm_font_cache()
     results = []
+    autograders = queue.Queue()
+    for _ in range(jobs):
+        autograders.put(Autograder(course))
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
         sandbox.kernel_spec(kernel_dir)
         bar = _progress(len(students), progress)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
-                                   threads): sid for sid in students}
-            for future in as_completed(futures):
-                results.append(future.result())
-                bar.update(1)
-        bar.close()
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
+                                       autograders, threads): sid for sid in students}
+                for future in as_completed(futures):
+                    results.append(future.result())
+                    bar.update(1)
+        finally:
+            bar.close()
+            while not autograders.empty():
+                autograders.get().close()
     sandbox.cleanup_stale_cgroups()
     results.sort(key=lambda r: r.student)
     if feedback:
@@ -430,12 +487,16 @@ def _warm_font_cache():
     import matplotlib.font_manager  # noqa: F401  (building the cache is the point)
 
 
-def _safe_grade(course, aid, sid, judge, kernel_dir, threads):
+def _safe_grade(course, aid, sid, judge, kernel_dir, autograders, threads):
     """grade_student, but a bug of the grader on one student never stops the rest."""
+    autograder = autograders.get()
     try:
-        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir, threads=threads)
+        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
+                             autograder=autograder, threads=threads)
     except Exception as e:
         return StudentResult(sid, status="failed", why=f"grader error: {type(e).__name__}: {e}")
+    finally:
+        autograders.put(autograder)
 
 
 def _progress(total, enabled):

@@ -562,6 +562,13 @@ while True:
         pass
 """
 
+IGNORE_INTERRUPTS = """
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # nbgrader's interrupt does nothing now
+while True:
+    pass
+"""
+
 SYS_EXIT = """
 import sys
 
@@ -783,6 +790,18 @@ SAMPLES = [
              "notebook goes on and its test passes there; the integrity worker never "
              "finishes loading the cell and is killed, so test_elastic_net_penalty "
              "loses and the disagreement is flagged."),
+    Sample(
+        "hostile-ignore-interrupt",
+        fills={"l2_penalty": [l2_right, IGNORE_INTERRUPTS]},
+        lose={"test_l2_penalty", "test_best_val"},
+        flags={"timed-out"},
+        status="failed",
+        note="The l2_penalty cell ignores SIGINT and then loops: nbgrader's interrupt "
+             "cannot stop it, the kernel runs into its CPU limit and dies, so svm.ipynb "
+             "cannot be autograded (status failed, test_best_val loses) while "
+             "softmax.ipynb is graded on its own; the integrity worker never finishes "
+             "loading the cell, so test_l2_penalty loses; svm.ipynb's other graded "
+             "functions keep their points from the integrity pass."),
     Sample(
         "hostile-memory-bomb",
         fills={"svm_loss_naive": [hostile_memory_bomb]},
