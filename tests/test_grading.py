@@ -293,3 +293,19 @@ def test_missing_function_is_named(judge):
     assert not result.passed and "not defined" in result.reason
     result = integrity.check_function(judge, graded, None, deny=DENY)
     assert "missing" in result.reason
+
+
+def test_deny_list_covers_the_repository_of_the_package(tmp_path):
+    """Is the repository's solutions/ (and its answer corpus) out of reach of a
+    course graded elsewhere, and is no folder holding the course itself denied?"""
+    from cs231n.grading.pipeline import Course
+    (tmp_path / "solutions").mkdir()
+    deny = {p.resolve() for p in Course(tmp_path).deny()}
+    assert {ROOT / "solutions", ROOT / "tests", tmp_path / "solutions"} <= deny
+    assert ROOT / "cs231n" not in deny and ROOT / "assignments" not in deny
+    inside = ROOT / ".demo-test-course"
+    inside.mkdir(exist_ok=True)
+    try:
+        assert not any(inside.is_relative_to(p) for p in Course(inside).deny())
+    finally:
+        inside.rmdir()

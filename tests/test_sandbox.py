@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -755,6 +756,10 @@ def test_sandboxed_kernel_runs_numpy_and_refuses_denied_files(course, tmp_path, 
     runtime.mkdir(parents=True, exist_ok=True)
     other = runtime / "kernel-other-student.json"
     other.write_text('{"key": "another kernel\'s secret"}')
+    # jupyter_client writes a bare KernelManager's connection file to the
+    # temporary folder: the grader points it at a folder of connection files
+    # only (cs231n.grading.pipeline.Autograder does the same with TMPDIR).
+    monkeypatch.setattr(tempfile, "tempdir", str(runtime))
     km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
     km.start_kernel(cwd=str(work))
     kc = km.client()

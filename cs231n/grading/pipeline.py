@@ -66,9 +66,18 @@ class Course:
 
     def deny(self):
         """What student code may never touch: everything of the course but the
-        package it imports and its interpreter."""
+        package it imports and its interpreter, and the same of the repository
+        the package is installed from when that is another folder (its
+        solutions and the answer corpus of tests/)."""
+        from ..course import ROOT
         keep = {"cs231n", ".venv", "assignments"}
-        return [p for p in self.root.iterdir() if p.name not in keep]
+        own = [p for p in self.root.iterdir() if p.name not in keep]
+        repo = ROOT.resolve()
+        if repo == self.root:
+            return own
+        # Never a folder that holds this course (the demo lives in .demo/).
+        return own + [p for p in repo.iterdir() if p.name not in keep
+                      and not self.root.is_relative_to(p.resolve())]
 
 
 @dataclass
@@ -108,13 +117,17 @@ def nbgrader(course, *args, timeout=None, env=None, cwd=None):
 class Autograder:
     """A persistent ``cs231n.grading.autograder`` process (one per job)."""
 
-    def __init__(self, course):
+    def __init__(self, course, connections):
         self.course = course
+        self.connections = connections
         self.proc = None
 
     def _start(self):
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        # Kernels' connection files (their keys) go to a folder that holds
+        # nothing else, which each sandboxed kernel hides but for its own file.
+        env["TMPDIR"] = str(self.connections)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cs231n.grading.autograder", str(self.course.root)],
             cwd=self.course.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -453,10 +466,12 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     _warm_font_cache()
     results = []
     autograders = queue.Queue()
-    for _ in range(jobs):
-        autograders.put(Autograder(course))
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
         sandbox.kernel_spec(kernel_dir)
+        connections = Path(kernel_dir) / "connections"
+        connections.mkdir()
+        for _ in range(jobs):
+            autograders.put(Autograder(course, connections))
         bar = _progress(len(students), progress)
         try:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
