@@ -17,9 +17,11 @@ them.  Randomness goes only through an explicit ``numpy.random.Generator``.
 """
 import os
 import pickle
-from numbers import Integral, Real
 
 import numpy as np
+
+from ._args import check_int as _check_int
+from ._args import check_real as _check_real
 
 __all__ = ["make_spiral", "make_blobs", "load_digits", "load_cifar10",
            "load_cifar10_batches", "CIFAR10_URL", "CIFAR10_CLASSES"]
@@ -28,23 +30,6 @@ CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 CIFAR10_CLASSES = ["plane", "car", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 _CIFAR10_FOLDER = "cifar-10-batches-py"
-
-
-def _check_int(value, name, minimum):
-    # bool is an Integral, but make_spiral(True) is a bug, not a request.
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(value, name, minimum=0.0):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value) or value < minimum:
-        raise ValueError(f"{name} must be a finite number >= {minimum}, got {value}")
-    return float(value)
 
 
 def _check_rng(rng, name="rng"):

@@ -30,12 +30,13 @@ standard output (nbgrader scores 0 a test cell that writes to standard error).
 import copy
 import sys
 from collections.abc import Mapping, MutableMapping
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from tqdm import tqdm
 
 from . import optim
+from ._args import check_int as _check_int
 
 __all__ = ["Solver", "TrainingDiverged"]
 
@@ -67,15 +68,6 @@ class TrainingDiverged(FloatingPointError):
         self.epoch = epoch
         self.last_loss = last_loss
         self.learning_rates = learning_rates if learning_rates is not None else {}
-
-
-def _check_int(value, name, minimum):
-    # bool is an Integral, but batch_size=True is a bug, not a request.
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_optional_int(value, name, minimum):
