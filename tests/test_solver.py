@@ -1,4 +1,4 @@
-"""Tests of cs231n.solver (the training loop) and cs231n.optim.sgd."""
+"""Tests of cs231n.solver, the training loop (sgd itself: test_optim.py)."""
 import numpy as np
 import pytest
 
@@ -72,9 +72,6 @@ def recording(rule):
         return next_w, config
 
     return recorded, calls
-
-
-# ------------------------------------------------------------------ sgd
 
 
 # ------------------------------------------------------------- training
