@@ -86,7 +86,7 @@ def release(names=None, *, root=ROOT, dest=None):
                    f"--CourseDirectory.release_directory={out}",
                    f"--CourseDirectory.db_url=sqlite:///{Path(tmp) / 'gradebook.db'}"]
             run = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                                 env=_env_with_venv())
+                                 env=venv_env())
             if run.returncode != 0 or not (out / aid).is_dir():
                 tail = (run.stderr or run.stdout).strip().splitlines()[-5:]
                 problems.append(f"{aid}: nbgrader generate_assignment failed: "
@@ -105,10 +105,10 @@ def release(names=None, *, root=ROOT, dest=None):
         raise CourseError(problems)
 
 
-def _env_with_venv():
-    """The environment with this Python's bin folder first on PATH: nbgrader
-    runs `alembic` from there."""
-    env = dict(os.environ)
+def venv_env(**extra):
+    """The environment for nbgrader and Jupyter subprocesses: this Python's bin
+    folder first on PATH (nbgrader runs `alembic` from there), plus ``extra``."""
+    env = dict(os.environ, **extra)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 

@@ -130,7 +130,10 @@ class Worker:
         return reply
 
     def close(self):
-        """Stop the worker; the sandbox's account of what happened."""
+        """Ask the worker to exit, stop it; the sandbox's account of what happened."""
+        if self._to_worker >= 0:
+            with contextlib.suppress(OSError):  # it may be dead or stuck already
+                protocol.send(self._to_worker, {"op": "exit"})
         for fd in (self._to_worker, self._from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -294,8 +297,6 @@ def check_function(judge, graded, nb, *, deny, limits=None):
         except Exception as e:  # never let one submission stop the grading
             result.reason = f"could not be checked: {type(e).__name__}: {e}"
         finally:
-            with contextlib.suppress(Exception):
-                worker.request({"op": "exit"}, timeout=2)
             run = worker.close()
         if run is not None:
             result.flags += run.flags()

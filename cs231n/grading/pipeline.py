@@ -99,10 +99,8 @@ def nbgrader(course, *args, timeout=None, env=None, cwd=None):
     cmd = [sys.executable, "-m", "nbgrader", *args,
            f"--CourseDirectory.root={course.root}",
            f"--CourseDirectory.db_url={course.db_url}"]
-    full_env = dict(os.environ, **(env or {}))
-    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
-                                        full_env.get("PATH", "")])
-    proc = subprocess.Popen(cmd, cwd=cwd or course.root, env=full_env,
+    from ..course import venv_env
+    proc = subprocess.Popen(cmd, cwd=cwd or course.root, env=venv_env(**(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -123,11 +121,10 @@ class Autograder:
         self.proc = None
 
     def _start(self):
-        env = dict(os.environ)
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        from ..course import venv_env
         # Kernels' connection files (their keys) go to a folder that holds
         # nothing else, which each sandboxed kernel hides but for its own file.
-        env["TMPDIR"] = str(self.connections)
+        env = venv_env(TMPDIR=str(self.connections))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cs231n.grading.autograder", str(self.course.root)],
             cwd=self.course.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

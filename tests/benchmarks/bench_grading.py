@@ -52,8 +52,7 @@ def make_course(dest, copies):
 
 def sequential_nbgrader(root):
     """Seconds for nbgrader's own sequential autograde of every student."""
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),
-                                                 os.environ.get("PATH", "")]))
+    env = course.venv_env()
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", AID, "--force",
                     f"--CourseDirectory.root={root}",
                     f"--CourseDirectory.release_directory={root / 'release-tmp'}"],
