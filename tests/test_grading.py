@@ -4,6 +4,7 @@ import inspect
 import json
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -284,6 +285,88 @@ def test_helper_from_another_answer_cell_is_found(judge):
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
     result = integrity.check_function(judge, graded, {"cells": cells}, deny=DENY)
     assert result.passed, result.reason
+
+
+def _answer(source, grade_id):
+    return {"cell_type": "code", "source": source,
+            "metadata": {"nbgrader": {"solution": True, "grade_id": grade_id}}}
+
+
+def _by_name(*names):
+    return [g for name in names for g in linear.GRADED if g.name == name]
+
+
+@pytest.mark.slow
+def test_one_worker_per_notebook_and_a_crash_costs_only_its_function(judge):
+    """When one function kills the worker or trips the sandbox, do the others
+    still pass, and is each flag told to the function that caused it?"""
+    right = {fn.__name__: inspect.getsource(fn) for fn in
+             (variants.svm_vectorised, variants.l2_right, variants.l1_right)}
+    cells = [
+        _answer("import os\ndef svm_loss_vectorized(W, X, y, reg):\n    os._exit(3)\n", "a"),
+        _answer(right["l2_right"].replace("def l2_right", "def l2_penalty"), "b"),
+        _answer("def l1_penalty(W, reg):\n    try:\n"
+                f"        open({str(ROOT / 'solutions/a1_linear/svm.ipynb')!r}).read()\n"
+                "    except OSError:\n        pass\n"
+                + right["l1_right"].replace("def l1_right(W, reg):\n", "")
+                .replace("\n    ", "\n    ", 1), "c"),
+        _answer(right["svm_vectorised"].replace("def svm_vectorised",
+                                                "def svm_loss_naive"), "d"),
+    ]
+    graded = _by_name("svm_loss_vectorized", "l2_penalty", "l1_penalty", "svm_loss_naive")
+    crashed, l2, l1, naive = integrity.check_notebook(judge, graded, {"cells": cells},
+                                                      deny=DENY)
+    assert not crashed.passed and "ended" in crashed.reason
+    assert "crashed" not in l2.flags and l2.passed, (l2.reason, l2.flags)
+    assert l1.passed and l1.flags == ["sandbox-violation"], (l1.reason, l1.flags)
+    assert naive.passed and naive.flags == [], (naive.reason, naive.flags)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """A graded item whose check exercises the proxies (not a real check)."""
+    name: str
+    check_fn: object
+    uses: tuple = ()
+    watch: tuple = ()
+    notebook: str = "probe.ipynb"
+    test_cell: str = "test_probe"
+
+    def check(self, fns, *, cases, reference):
+        self.check_fn(fns)
+
+
+def _layer_probe(fns):
+    x = np.arange(6.0).reshape(2, 3)
+    out, cache = fns["layer_forward"](x)
+    np.testing.assert_allclose(out, 2 * x)
+    dx = fns["layer_backward"](np.ones_like(x), cache)
+    np.testing.assert_allclose(dx, 2 * np.ones_like(x))
+
+
+def _net_probe(fns):
+    net = fns["Net"](3, rng=np.random.default_rng(0))
+    assert sorted(net.params) == ["W"] and net.params["W"].shape == (3,)
+    net.params["W"] = np.full(3, 2.0)
+    assert np.allclose(net.params["W"], 2.0)
+    np.testing.assert_allclose(net.loss(np.ones(3)), 6.0)
+
+
+@pytest.mark.slow
+def test_opaque_caches_and_watched_dicts_cross_the_sandbox(judge):
+    """Can a layer's cache hold any object (it stays in the worker), and does
+    item assignment on a watched dict reach the student's instance?"""
+    layer = ("class Box:\n    def __init__(self, v):\n        self.v = v\n"
+             "def layer_forward(x):\n    return 2 * x, (Box(x), lambda: 2)\n")
+    backward = "def layer_backward(dout, cache):\n    return cache[1]() * dout\n"
+    net = ("class Net:\n    def __init__(self, n, rng=None):\n"
+           "        self.params = {'W': rng.standard_normal(n)}\n"
+           "    def loss(self, x):\n        return float(self.params['W'] @ x)\n")
+    nb = {"cells": [_answer(layer, "a"), _answer(backward, "b"), _answer(net, "c")]}
+    graded = [_Probe("layer_backward", _layer_probe, uses=("layer_forward",)),
+              _Probe("Net", _net_probe, watch=("params",))]
+    for result in integrity.check_notebook(judge, graded, nb, deny=DENY):
+        assert result.passed, result.reason
 
 
 def test_missing_function_is_named(judge):

@@ -120,24 +120,26 @@ def _penalty_args(kind, W, reg, l1_ratio):
     return (W, reg, l1_ratio) if kind == "elastic_net" else (W, reg)
 
 
-def make_reference(solutions, *, loss_cases=None, penalty_cases=None):
+def make_reference(solutions, cases=None):
     """Reference arrays from the solution's functions.
 
     Parameters
     ----------
     solutions : dict
         kind -> callable, for the kinds in ``SOLUTIONS`` that the cases need.
-    loss_cases, penalty_cases : list, optional
-        The cases to compute; by default the visible and hidden ones.
+    cases : dict, optional
+        The cases to compute (``random_cases``); by default the visible and
+        hidden ones.
 
     Returns
     -------
     dict of str -> ndarray, to be saved with ``np.savez``.
     """
-    if loss_cases is None:
+    if cases is None:
         loss_cases = LOSS_CASES["visible"] + LOSS_CASES["hidden"]
-    if penalty_cases is None:
         penalty_cases = PENALTY_CASES["visible"] + PENALTY_CASES["hidden"]
+    else:
+        loss_cases, penalty_cases = cases["loss"], cases["penalty"]
     ref = {}
     for kind in ("svm", "softmax"):
         fn = solutions.get(kind)
@@ -547,9 +549,15 @@ class Graded:
     notebook: str
     test_cell: str     # grade_id of the test cell that awards its points
     kind: str          # "svm", "softmax", a penalty kind, or "classifier"
+    uses: tuple = ()   # other names of the student's the check calls (none here)
+    watch: tuple = ()  # attributes of an instance the check reads (classes)
 
-    def check(self, fn, *, cases, reference):
-        """Run this function's check on ``random_cases`` and their reference."""
+    def check(self, fns, *, cases, reference):
+        """Run this function's check on ``random_cases`` and their reference.
+
+        ``fns`` maps ``name`` (and each of ``uses``) to a callable.
+        """
+        fn = fns[self.name]
         if self.kind == "svm":
             check_svm_loss(fn, cases=cases["loss"], reference=reference)
         elif self.kind == "softmax":
@@ -566,7 +574,8 @@ GRADED = [
     Graded("l2_penalty", "svm.ipynb", "test_l2_penalty", "l2"),
     Graded("l1_penalty", "svm.ipynb", "test_l1_penalty", "l1"),
     Graded("elastic_net_penalty", "svm.ipynb", "test_elastic_net_penalty", "elastic_net"),
-    Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier"),
+    Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier",
+           watch=("W",)),
     Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax"),
     Graded("softmax_loss_vectorized", "softmax.ipynb", "test_softmax_loss_vectorized",
            "softmax"),

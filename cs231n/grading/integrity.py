@@ -86,25 +86,33 @@ def _remote_exception(reply):
 
 
 class Worker:
-    """A sandboxed worker process serving one graded name of one submission."""
+    """A sandboxed worker process serving the graded names of one notebook."""
 
-    def __init__(self, cells, name, *, workdir, deny, limits=None):
-        self.name = name
+    def __init__(self, cells, targets, *, workdir, deny, limits=None):
+        self.names = sorted(targets)
         workdir = Path(workdir)
-        spec = workdir / "cells.json"
-        # The defining cell is the last one; the others are context for widen().
-        spec.write_text(json.dumps({"cells": cells, "index": len(cells) - 1}))
-        self._spec = spec
+        spec = workdir / "spec.json"
+        spec.write_text(json.dumps({"cells": cells, "targets": targets}))
         self._given = []
+        self._seen_violations = 0
+        self._truncated = False
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
         policy = sandbox.Policy(workdir=workdir, deny=tuple(deny),
                                 limits=limits or sandbox.Limits())
-        argv = ["-m", "cs231n.grading.worker", "--cells", str(spec), "--name", name,
+        argv = ["-m", "cs231n.grading.worker", "--spec", str(spec),
                 "--in", str(to_worker_r), "--out", str(from_worker_w)]
         self.proc = sandbox.start(argv, policy, pass_fds=(to_worker_r, from_worker_w))
         os.close(to_worker_r)
         os.close(from_worker_w)
+
+    def news(self):
+        """Violations and output truncation since the last call: ``(violations, truncated)``."""
+        violations = self.proc.violations()
+        new, self._seen_violations = violations[self._seen_violations:], len(violations)
+        truncated = self.proc.output_truncated and not self._truncated
+        self._truncated = self.proc.output_truncated
+        return new, truncated
 
     def request(self, req, timeout=CALL_TIMEOUT):
         try:
@@ -112,18 +120,18 @@ class Worker:
             reply = protocol.recv(self._from_worker, deadline=time.monotonic() + timeout)
         except TimeoutError:
             self.close()
-            raise WorkerDied(f"{self.name} did not return within {timeout:g} s "
-                             "(an endless loop?)") from None
+            raise WorkerDied(f"{req.get('name') or req.get('method')} did not return within "
+                             f"{timeout:g} s (an endless loop?)") from None
         except (EOFError, BrokenPipeError, OSError):
             result = self.close()
-            raise WorkerDied(f"the process running {self.name} ended: "
+            raise WorkerDied(f"the process running {req.get('name') or 'it'} ended: "
                              f"{result.describe() if result else 'no details'}") from None
         except protocol.ProtocolError as e:
             self.close()
-            raise WorkerDied(f"the process running {self.name} sent garbage: {e}") from None
+            raise WorkerDied(f"the process running the student's code sent garbage: {e}") from None
         if not isinstance(reply, dict):
             self.close()
-            raise WorkerDied(f"the process running {self.name} sent garbage")
+            raise WorkerDied("the process running the student's code sent garbage")
         for local, remote in zip(self._given, reply.get("given", [])):
             if isinstance(remote, list):
                 local.calls = remote
@@ -152,6 +160,9 @@ class Worker:
                 out.append(a)
         return out
 
+    def encode_kwargs(self, kwargs):
+        return dict(zip(kwargs, self.encode_args(list(kwargs.values()))))
+
 
 def _copy_back(args, returned):
     """Apply the worker's in-place changes to the grader's own arrays."""
@@ -168,8 +179,9 @@ class RemoteFunction:
         self._worker, self.__name__ = worker, name
 
     def __call__(self, *args, **kwargs):
-        reply = self._worker.request({"op": "call", "args": self._worker.encode_args(args),
-                                      "kwargs": kwargs})
+        w = self._worker
+        reply = w.request({"op": "call", "name": self.__name__, "args": w.encode_args(args),
+                           "kwargs": w.encode_kwargs(kwargs)})
         _copy_back(args, reply.get("args"))
         if not reply.get("ok"):
             raise _remote_exception(reply)
@@ -179,22 +191,40 @@ class RemoteFunction:
 class RemoteClass:
     """Creates instances of the student's class in the worker."""
 
-    WATCH = ["W"]
-
-    def __init__(self, worker, name):
+    def __init__(self, worker, name, watch=()):
         self._worker, self.__name__ = worker, name
+        self._watch = list(watch)
         self._count = 0
 
     def __call__(self, *args, **kwargs):
         self._count += 1
-        obj = RemoteInstance(self._worker, self._count, self.WATCH)
-        reply = self._worker.request({"op": "new", "id": obj._id, "watch": self.WATCH,
-                                      "args": self._worker.encode_args(args),
-                                      "kwargs": kwargs})
+        w = self._worker
+        obj = RemoteInstance(w, f"{self.__name__}#{self._count}", self._watch)
+        reply = w.request({"op": "new", "name": self.__name__, "id": obj._id,
+                           "watch": self._watch, "args": w.encode_args(args),
+                           "kwargs": w.encode_kwargs(kwargs)})
         if not reply.get("ok"):
             raise _remote_exception(reply)
         obj._update(reply)
         return obj
+
+
+class RemoteDict(dict):
+    """A watched dict attribute of a remote instance; item assignment goes
+    to the worker (``net.params["W1"] = W1``)."""
+
+    def __init__(self, instance, attr, items):
+        super().__init__(items)
+        self._instance, self._attr = instance, attr
+
+    def __setitem__(self, key, value):
+        inst = self._instance
+        reply = inst._worker.request({"op": "setitem", "id": inst._id, "attr": self._attr,
+                                      "key": key, "value": value, "watch": inst._watch})
+        inst._update(reply)
+        if not reply.get("ok"):
+            raise _remote_exception(reply)
+        super().__setitem__(key, value)
 
 
 class RemoteInstance:
@@ -206,16 +236,20 @@ class RemoteInstance:
     def _update(self, reply):
         state = reply.get("state", {}).get(str(self._id), {})
         for attr in self._watch:
-            object.__setattr__(self, attr, state.get(attr))
+            value = state.get(attr)
+            if isinstance(value, dict):
+                value = RemoteDict(self, attr, value)
+            object.__setattr__(self, attr, value)
 
     def __getattr__(self, method):
         if method.startswith("_"):
             raise AttributeError(method)
 
         def call(*args, **kwargs):
-            reply = self._worker.request({"op": "method", "id": self._id, "method": method,
-                                          "watch": self._watch, "args": list(args),
-                                          "kwargs": kwargs})
+            w = self._worker
+            reply = w.request({"op": "method", "id": self._id, "method": method,
+                               "watch": self._watch, "args": w.encode_args(args),
+                               "kwargs": w.encode_kwargs(kwargs)})
             _copy_back(args, reply.get("args"))
             self._update(reply)
             if not reply.get("ok"):
@@ -248,8 +282,7 @@ class Judge:
             if notebook not in loaded:
                 loaded[notebook] = load_answers(Path(solutions_dir) / notebook)
             solutions[kind] = loaded[notebook][name]
-        ref = module.make_reference(solutions, loss_cases=cases["loss"],
-                                    penalty_cases=cases["penalty"])
+        ref = module.make_reference(solutions, cases)
         return cls(aid, list(module.GRADED), cases, ref)
 
 
@@ -266,40 +299,107 @@ def check_function(judge, graded, nb, *, deny, limits=None):
     deny : list of Path
         Paths the student's code may not touch (solutions, gradebook, ...).
     """
-    result = FunctionResult(graded.name, graded.notebook, graded.test_cell, passed=False)
+    return check_notebook(judge, [graded], nb, deny=deny, limits=limits)[0]
+
+
+def check_notebook(judge, graded, nb, *, deny, limits=None):
+    """The integrity verdicts on the graded functions of one submitted notebook.
+
+    One sandboxed worker serves them in turn (each name in a namespace of its
+    own); when a function kills or hangs it, the rest get a fresh worker.
+    What the sandbox saw (refusals, truncated output, a crash) is told to the
+    function that was being checked.
+
+    Parameters
+    ----------
+    judge : Judge
+    graded : list of Graded
+        Entries of the assignment's ``GRADED`` list, all of this notebook.
+    nb, deny, limits
+        As for ``check_function``.
+
+    Returns
+    -------
+    list of FunctionResult, in the order of ``graded``.
+    """
+    results = [FunctionResult(g.name, g.notebook, g.test_cell, passed=False) for g in graded]
     if nb is None:
-        result.reason = f"{graded.notebook} is missing or not a readable notebook"
-        return result
+        for g, result in zip(graded, results):
+            result.reason = f"{g.notebook} is missing or not a readable notebook"
+        return results
     cells = answer_cells(nb)
-    index = definition_index(cells, graded.name)
-    if index is None:
-        result.reason = f"{graded.name} is not defined in any code cell of {graded.notebook}"
-        return result
-    # The worker sees the answer cells and the defining cell (last in the list).
-    order = [c for i, c in enumerate(cells) if c["answer"] and i < index] + [cells[index]]
+    targets = {}
+    for name in {n for g in graded for n in (g.name, *getattr(g, "uses", ()))}:
+        index = definition_index(cells, name)
+        if index is not None:
+            # The answer cells before the definition are context for widen().
+            targets[name] = {"index": index,
+                             "context": [i for i, c in enumerate(cells)
+                                         if c["answer"] and i < index]}
+    wire_cells = [{"grade_id": c["grade_id"], "source": c["source"]} for c in cells]
     with tempfile.TemporaryDirectory(prefix="cs231n-integrity-") as tmp:
-        worker = Worker(order, graded.name, workdir=tmp, deny=deny, limits=limits)
-        proxy_type = RemoteClass if graded.kind == "classifier" else RemoteFunction
-        proxy = proxy_type(worker, graded.name)
+        worker = None
         try:
-            with quiet():  # redirect_stdout would race between the grader's threads
-                graded.check(proxy, cases=judge.cases, reference=judge.reference)
-            result.passed = True
-        except NotImplementedError:
-            result.reason = f"{graded.name} is not implemented (raises NotImplementedError)"
-        except CheckFailure as e:
-            cause = e.__cause__
-            result.reason = str(cause) if isinstance(cause, WorkerDied) else str(e)
-            if type(cause).__name__ == "MemoryError":
-                result.flags.append("memory-limit")
-        except WorkerDied as e:
-            result.reason = str(e)
-        except Exception as e:  # never let one submission stop the grading
-            result.reason = f"could not be checked: {type(e).__name__}: {e}"
+            for g, result in zip(graded, results):
+                if g.name not in targets:
+                    result.reason = f"{g.name} is not defined in any code cell of {g.notebook}"
+                    continue
+                if worker is None:
+                    worker = Worker(wire_cells, targets, workdir=tmp, deny=deny, limits=limits)
+                died = _check_one(judge, g, worker, result)
+                violations, truncated = worker.news()
+                run = worker.close() if died else None
+                _report(result, violations, truncated, run)
+                if died:
+                    worker = None
         finally:
-            run = worker.close()
-        if run is not None:
-            result.flags += run.flags()
-            if not result.passed and run.describe_violations():
-                result.reason += f" [{run.describe_violations()}]"
-    return result
+            if worker is not None:
+                run = worker.close()
+                # Trouble at exit (a hang, a crash) is told to the last function.
+                last = [r for r in results if r.reason or r.passed][-1:]
+                for r in last:
+                    _report(r, run.violations[worker._seen_violations:], False, run)
+    return results
+
+
+def _check_one(judge, graded, worker, result):
+    """Run one graded function's check through proxies; True if the worker died."""
+    names = (graded.name, *getattr(graded, "uses", ()))
+    watch = getattr(graded, "watch", ())
+    fns = {n: RemoteClass(worker, n, watch) if watch and n == graded.name
+           else RemoteFunction(worker, n) for n in names}
+    try:
+        with quiet():  # redirect_stdout would race between the grader's threads
+            graded.check(fns, cases=judge.cases, reference=judge.reference)
+        result.passed = True
+    except NotImplementedError:
+        result.reason = f"{graded.name} is not implemented (raises NotImplementedError)"
+    except CheckFailure as e:
+        cause = e.__cause__
+        if isinstance(cause, WorkerDied):
+            result.reason = str(cause)
+            return True
+        result.reason = str(e)
+        if type(cause).__name__ == "MemoryError":
+            result.flags.append("memory-limit")
+    except WorkerDied as e:
+        result.reason = str(e)
+        return True
+    except Exception as e:  # never let one submission stop the grading
+        result.reason = f"could not be checked: {type(e).__name__}: {e}"
+        return True
+    return False
+
+
+def _report(result, violations, truncated, run):
+    """Add what the sandbox saw to a function's result."""
+    flags = [f for f in (run.flags() if run is not None else [])
+             if f not in ("sandbox-violation", "output-truncated")]
+    if violations:
+        flags.append("sandbox-violation")
+    if truncated or (run is not None and run.output_truncated):
+        flags.append("output-truncated")
+    result.flags += [f for f in flags if f not in result.flags]
+    if violations and not result.passed:
+        text = sandbox.RunResult(None, violations=violations).describe_violations()
+        result.reason += f" [{text}]"

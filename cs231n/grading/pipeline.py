@@ -31,9 +31,9 @@ from . import integrity, sandbox, structure
 AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
 CELL_TIMEOUT = 30              # seconds for one cell while grading (solutions: < 10)
 # A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
-# worker calls one function on a few small inputs.
+# worker calls a notebook's graded functions on a few small inputs each.
 KERNEL_LIMITS = sandbox.Limits(cpu_seconds=90)
-WORKER_LIMITS = sandbox.Limits(cpu_seconds=60)
+WORKER_LIMITS = sandbox.Limits(cpu_seconds=120)
 
 
 @dataclass
@@ -235,12 +235,14 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
         result.reasons.append("in the notebook: " + sandbox.RunResult(
             None, violations=violations).describe_violations())
 
-    # The integrity pass, function by function.
+    # The integrity pass: one worker per notebook serves its graded functions.
     verdicts = {}
-    for graded in judge.graded:
-        verdicts[(graded.notebook, graded.test_cell)] = integrity.check_function(
-            judge, graded, found.notebooks.get(graded.notebook), deny=course.deny(),
-            limits=worker_limits)
+    for notebook in dict.fromkeys(g.notebook for g in judge.graded):
+        graded = [g for g in judge.graded if g.notebook == notebook]
+        found_nb = found.notebooks.get(notebook)
+        for g, verdict in zip(graded, integrity.check_notebook(
+                judge, graded, found_nb, deny=course.deny(), limits=worker_limits)):
+            verdicts[(g.notebook, g.test_cell)] = verdict
 
     _combine(result, course, aid, nb_scores, verdicts)
     result.flags = sorted(set(result.flags))

@@ -1826,6 +1826,15 @@ class Sandboxed:
         for t in self._threads:
             t.start()
 
+    def violations(self):
+        """The audit hook's refusals logged so far, oldest first."""
+        return read_violations(self._log, self._log_offset)[0]
+
+    @property
+    def output_truncated(self):
+        """Has stdout or stderr gone past ``limits.output_bytes`` so far?"""
+        return self._sinks[0][1] or self._sinks[1][1]
+
     def _feed(self, data):
         with contextlib.suppress(OSError, ValueError):
             self.proc.stdin.write(data)

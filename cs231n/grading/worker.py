@@ -1,15 +1,22 @@
-"""Integrity worker: one graded function of one submission, in a sandbox.
+"""Integrity worker: the graded functions of one submitted notebook, in a sandbox.
 
-    python -m cs231n.grading.worker --cells CELLS.json --name NAME --in FD --out FD
+    python -m cs231n.grading.worker --spec SPEC.json --in FD --out FD
 
-``CELLS.json`` holds the submission's answer cells (``[{"grade_id", "source"}]``
-in notebook order) and the index of the cell that defines ``NAME``.  The
-worker runs that cell alone; if a call then needs a name from another answer
-cell (a helper the student wrote elsewhere), it runs every answer cell up to
-and including it, each on its own, and tries again.  It then serves the
-grader's requests (call the function, create an instance, call a method) and
-answers with the results, the input arrays as they are after the call (so an
+``SPEC.json`` holds the notebook's code cells (``[{"grade_id", "source"}]`` in
+notebook order) and, for each graded name, the index of the cell that
+defines it and the answer cells before it (``{"targets": {name: {"index",
+"context"}}}``).  Each name is loaded on first use, in a namespace of its
+own: the worker runs its defining cell alone; if a call then needs a name
+from another answer cell (a helper the student wrote elsewhere), it runs the
+answer cells before it and the defining cell, each on its own, and tries
+again.  It then serves the grader's requests (call a function, create an
+instance, call a method, set an item of a watched attribute) and answers
+with the results, the input arrays as they are after the call (so an
 in-place change shows) and the attributes the grader watches.
+
+A result the protocol cannot carry (a layer's cache holding an object of
+the student's, say) stays here: the grader gets ``{"__ref__": k}`` and may
+pass it back as an argument.
 
 Nothing here decides a grade: the grader compares in its own process.
 """
@@ -34,10 +41,10 @@ def _given(name):
 
 
 class Target:
-    """The student's definitions, loaded the cheap way first."""
+    """One graded name of the student's, loaded the cheap way first."""
 
-    def __init__(self, cells, index, name):
-        self.cells, self.index, self.name = cells, index, name
+    def __init__(self, cells, name, index, context):
+        self.cells, self.name, self.index, self.context = cells, name, index, context
         self.full = False
         self.load_errors = []
         self.ns = self._run([cells[index]] if index is not None else [])
@@ -54,13 +61,13 @@ class Target:
         return ns
 
     def widen(self):
-        """Run every answer cell up to the target's, once."""
+        """Run the answer cells before the target's, then its own, once."""
         if self.full:
             return False
         self.full = True
-        end = self.index + 1 if self.index is not None else len(self.cells)
+        order = list(self.context) + ([self.index] if self.index is not None else [])
         self.load_errors = []
-        self.ns = self._run(self.cells[:end])
+        self.ns = self._run([self.cells[i] for i in order])
         return True
 
     def get(self):
@@ -70,21 +77,58 @@ class Target:
         return self.ns[self.name]
 
 
-def _resolve_given(args, given):
-    """Replace ``{"__given__": NAME}`` placeholders by fresh trusted helpers."""
-    out = []
-    for a in args:
-        if isinstance(a, dict) and set(a) == {"__given__"} and a["__given__"] in GIVEN:
-            obj = _given(a["__given__"])
-            given.append(obj)
-            out.append(obj)
-        else:
-            out.append(a)
-    return out
+class Session:
+    """The state of one worker: loaded names, instances, kept results."""
+
+    def __init__(self, spec):
+        self.cells = spec["cells"]
+        self.specs = spec["targets"]
+        self.targets = {}
+        self.objects = {}
+        self.given = []
+        self.refs = []
+
+    def target(self, name):
+        if name not in self.targets:
+            if name not in self.specs:
+                raise NameError(f"{name} is not defined (no code cell defines it)")
+            t = self.specs[name]
+            self.targets[name] = Target(self.cells, name, t.get("index"), t.get("context", []))
+        return self.targets[name]
+
+    def resolve(self, x):
+        """Arguments from the wire: placeholders become trusted helpers or kept results."""
+        if isinstance(x, dict) and len(x) == 1:
+            (tag, v), = x.items()
+            if tag == "__given__" and v in GIVEN:
+                obj = _given(v)
+                self.given.append(obj)
+                return obj
+            if tag == "__ref__" and isinstance(v, int) and 0 <= v < len(self.refs):
+                return self.refs[v]
+        if isinstance(x, list):
+            return [self.resolve(v) for v in x]
+        if isinstance(x, tuple):
+            return tuple(self.resolve(v) for v in x)
+        if isinstance(x, dict):
+            return {k: self.resolve(v) for k, v in x.items()}
+        return x
+
+    def export(self, x):
+        """A result for the wire: what the protocol cannot carry is kept here."""
+        if x is None or isinstance(x, (bool, int, float, str, np.generic)):
+            return x
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+            return x
+        if type(x) in (list, tuple):
+            return type(x)(self.export(v) for v in x)
+        if type(x) is dict and all(isinstance(k, str) for k in x):
+            return {k: self.export(v) for k, v in x.items()}
+        self.refs.append(x)
+        return {"__ref__": len(self.refs) - 1}
 
 
-def serve(target, fd_in, fd_out):
-    objects, given = {}, []
+def serve(session, fd_in, fd_out):
     while True:
         try:
             req = protocol.recv(fd_in)
@@ -94,14 +138,15 @@ def serve(target, fd_in, fd_out):
         if op == "exit":
             return
         try:
-            result, args = _handle(target, req, objects, given)
-            reply = {"ok": True, "result": result, "args": args}
+            result, args = _handle(session, req)
+            reply = {"ok": True, "result": session.export(result), "args": args}
         except NameError as e:
             # Maybe a helper from another answer cell: widen once and retry.
-            if op in ("call", "new") and target.widen():
+            target = session.targets.get(req.get("name"))
+            if op in ("call", "new") and target is not None and target.widen():
                 try:
-                    result, args = _handle(target, req, objects, given)
-                    reply = {"ok": True, "result": result, "args": args}
+                    result, args = _handle(session, req)
+                    reply = {"ok": True, "result": session.export(result), "args": args}
                 except BaseException as e2:
                     reply = _error(e2)
             else:
@@ -109,24 +154,28 @@ def serve(target, fd_in, fd_out):
         except BaseException as e:  # SystemExit and KeyboardInterrupt included
             reply = _error(e)
         watch = req.get("watch", [])
-        reply["state"] = {str(k): {a: getattr(o, a, None) for a in watch}
-                          for k, o in objects.items()}
-        reply["given"] = [getattr(g, "calls", None) for g in given]
+        reply["state"] = {str(k): {a: session.export(getattr(o, a, None)) for a in watch}
+                          for k, o in session.objects.items()}
+        reply["given"] = [getattr(g, "calls", None) for g in session.given]
         protocol.send(fd_out, reply)
 
 
-def _handle(target, req, objects, given):
-    args = _resolve_given(list(req.get("args", [])), given)
-    kwargs = dict(req.get("kwargs", {}))
+def _handle(session, req):
+    args = session.resolve(list(req.get("args", [])))
+    kwargs = session.resolve(dict(req.get("kwargs", {})))
     op = req["op"]
     if op == "call":
-        result = target.get()(*args, **kwargs)
+        result = session.target(req["name"]).get()(*args, **kwargs)
     elif op == "new":
-        obj = target.get()(*args, **kwargs)
-        objects[req["id"]] = obj
+        obj = session.target(req["name"]).get()(*args, **kwargs)
+        session.objects[req["id"]] = obj
         result = None
     elif op == "method":
-        result = getattr(objects[req["id"]], req["method"])(*args, **kwargs)
+        result = getattr(session.objects[req["id"]], req["method"])(*args, **kwargs)
+    elif op == "setitem":
+        getattr(session.objects[req["id"]], req["attr"])[req["key"]] = \
+            session.resolve(req["value"])
+        result = None
     else:
         raise ValueError(f"unknown op {op!r}")
     # Arrays as they are after the call: the grader copies them back.
@@ -142,15 +191,13 @@ def _error(e):
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cells", required=True)
-    parser.add_argument("--name", required=True)
+    parser.add_argument("--spec", required=True)
     parser.add_argument("--in", dest="fd_in", type=int, required=True)
     parser.add_argument("--out", dest="fd_out", type=int, required=True)
     args = parser.parse_args(argv)
-    with open(args.cells, encoding="utf-8") as f:
+    with open(args.spec, encoding="utf-8") as f:
         spec = json.load(f)
-    target = Target(spec["cells"], spec.get("index"), args.name)
-    serve(target, args.fd_in, args.fd_out)
+    serve(Session(spec), args.fd_in, args.fd_out)
 
 
 if __name__ == "__main__":
