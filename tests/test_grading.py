@@ -28,12 +28,14 @@ def test_protocol_round_trip(rng):
     g = np.random.default_rng(5)
     obj = {"a": (1, 2.5, None, True, "x"), "b": [rng.standard_normal((3, 2)),
                                                  np.arange(4, dtype=np.int32)],
-           "nan": float("nan"), "g": g, "s": np.float32(1.5)}
+           "nan": float("nan"), "g": g, "s": np.float32(1.5),
+           "np_inf": np.float64("-inf"), "np_nan": np.float32("nan")}
     back = protocol.decode(*protocol.encode(obj))
     assert back["a"] == (1, 2.5, None, True, "x")
     np.testing.assert_array_equal(back["b"][0], obj["b"][0])
     assert back["b"][1].dtype == np.int32
     assert np.isnan(back["nan"]) and back["s"] == 1.5
+    assert back["np_inf"] == -np.inf and np.isnan(back["np_nan"])
     assert back["g"].standard_normal() == np.random.default_rng(5).standard_normal()
 
 

@@ -33,7 +33,8 @@ def encode(obj):
         if x is None or isinstance(x, (bool, str)):
             return x
         if isinstance(x, (int, float)):
-            return x if isinstance(x, int) or np.isfinite(x) else {"__float__": repr(x)}
+            # float(x): numpy 2 writes repr(np.float64("nan")) as "np.float64(nan)".
+            return x if isinstance(x, int) or np.isfinite(x) else {"__float__": repr(float(x))}
         if isinstance(x, np.generic):
             return enc(x.item())
         if isinstance(x, np.ndarray):
