@@ -26,7 +26,8 @@ from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook, s
 ROOT = Path(__file__).resolve().parents[1]
 
 # Assignment -> the module of cs231n.checks that holds its checks and references.
-CHECKS = {"a1_linear": "cs231n.checks.linear"}
+CHECKS = {"a1_linear": "cs231n.checks.linear",
+          "a2_neural_net": "cs231n.checks.neural_net"}
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),

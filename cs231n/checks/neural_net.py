@@ -1,0 +1,1097 @@
+"""Checks of Assignment 2 (``a2_neural_net``): layers forward and backward,
+the SVM and softmax losses on scores, the two-layer network.
+
+Outputs and gradients are compared with reference values computed by the
+instructor's solution notebooks (``reference/a2_neural_net.npz``) on inputs
+generated from each case's seed.  A mismatch is matched against the common
+bugs of the catalogue to give a hint, and a wrong gradient is also compared
+with a centred-difference gradient of the student's own forward (or loss) at
+the worst index.
+
+Conventions checked: ``name_forward(x, ...) -> (out, cache)``;
+``affine_backward(dout, cache) -> (dx, dw, db)`` with ``dx`` of x's shape
+``(N, d1, ..., dk)``; an activation's backward returns ``dx`` only; losses on
+scores return ``(loss, dscores)`` averaged over N.  Inputs must never be
+modified in place.  At an input of exactly 0 (the kink of ReLU, leaky ReLU and
+ELU) either one-sided derivative is accepted.  A forward's cache is opaque:
+the checks pass it unchanged to the backward and never look inside.
+
+Tolerances (float64): outputs and losses ``rtol=1e-7, atol=1e-10``,
+gradients ``rtol=1e-6, atol=1e-9``.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gradient_check import numeric_grad, numeric_grad_array
+from ._core import (CheckFailure, array, call, case_inputs, close, fail, first_hint,
+                    passed, scalar, unchanged, worst_index)
+from ._core import reference as stored_reference
+from .linear import check_at_least
+
+__all__ = ["check_forward", "check_backward", "check_scores_loss", "check_two_layer_net",
+           "check_at_least", "AffineCase", "ActivationCase", "LossCase", "NetCase",
+           "Graded", "GRADED", "SOLUTIONS", "make_reference", "random_cases"]
+
+ASSIGNMENT = "a2_neural_net"
+OUT_TOL = dict(rtol=1e-7, atol=1e-10)
+GRAD_TOL = dict(rtol=1e-6, atol=1e-9)
+CASE_SETS = ("visible", "hidden")
+LAYERS = ("affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu")
+ACTIVATIONS = LAYERS[1:]
+LOSSES = ("svm", "softmax")
+DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}   # the signatures of the assignment
+KINKED = ("relu", "leaky_relu", "elu")              # a kink (or a jump of slope) at x = 0
+PARAM_KEYS = ("W1", "b1", "W2", "b2")
+BIG_NET = (50, 40, 10)   # (D, H, C) of the net whose initial weights' std is measured
+
+
+# ---------------------------------------------------------------------- cases
+
+@dataclass(frozen=True)
+class AffineCase:
+    name: str
+    seed: int
+    x_shape: tuple      # (N, d1, ..., dk)
+    M: int              # output width
+
+
+@dataclass(frozen=True)
+class ActivationCase:
+    name: str
+    seed: int
+    shape: tuple
+    alpha: float = None     # None: the forward is called without alpha (its default)
+    extremes: bool = False  # plant 0, +-1e-3, +-40 and +-800 among the inputs
+
+
+@dataclass(frozen=True)
+class LossCase:
+    name: str
+    seed: int
+    N: int
+    C: int
+    offset: float = 0.0     # added to every score: exp overflows without the max-shift
+    y_dtype: str = "int64"
+
+
+@dataclass(frozen=True)
+class NetCase:
+    name: str
+    seed: int
+    N: int
+    D: int
+    H: int
+    C: int
+    reg: float
+    weight_scale: float = None  # None: construct with the defaults (weight_scale, reg)
+
+    def __post_init__(self):
+        if self.weight_scale is None and self.reg != 0:
+            raise ValueError(f"NetCase {self.name!r}: a case without weight_scale uses the "
+                             f"constructor's defaults, so its reg must be 0, got {self.reg!r}")
+
+
+SPECIAL = (0.0, 0.0, -800.0, 800.0, -40.0, 40.0, -1e-3, 1e-3)
+
+CASES = {
+    "affine": {
+        "visible": [AffineCase("matrix", 100, (4, 5), M=3),
+                    AffineCase("images", 101, (3, 4, 5), M=6)],
+        "hidden": [AffineCase("single", 110, (1, 7), M=2),
+                   AffineCase("square", 111, (6, 4), M=4),
+                   AffineCase("volumes", 112, (2, 3, 4, 5), M=4),
+                   AffineCase("wide", 113, (10, 2, 6), M=12)],
+    },
+    "relu": {
+        "visible": [ActivationCase("mixed", 200, (4, 6), extremes=True)],
+        "hidden": [ActivationCase("single", 210, (1, 1)),
+                   ActivationCase("volume", 211, (2, 3, 4), extremes=True)],
+    },
+    "sigmoid": {
+        "visible": [ActivationCase("mixed", 300, (4, 6), extremes=True)],
+        "hidden": [ActivationCase("single", 310, (1, 1)),
+                   ActivationCase("volume", 311, (2, 3, 4), extremes=True)],
+    },
+    "tanh": {
+        "visible": [ActivationCase("mixed", 400, (4, 6), extremes=True)],
+        "hidden": [ActivationCase("single", 410, (1, 1)),
+                   ActivationCase("volume", 411, (2, 3, 4), extremes=True)],
+    },
+    "leaky_relu": {
+        "visible": [ActivationCase("mixed", 500, (4, 6), extremes=True),
+                    ActivationCase("alpha", 501, (3, 5), alpha=0.2)],
+        "hidden": [ActivationCase("single", 510, (1, 1)),
+                   ActivationCase("alpha_extremes", 511, (2, 10), alpha=0.35, extremes=True)],
+    },
+    "elu": {
+        "visible": [ActivationCase("mixed", 600, (4, 6), extremes=True),
+                    ActivationCase("alpha", 601, (3, 5), alpha=0.5)],
+        "hidden": [ActivationCase("single", 610, (1, 1)),
+                   ActivationCase("alpha_extremes", 611, (2, 10), alpha=2.5, extremes=True)],
+    },
+    "svm": {
+        "visible": [LossCase("small", 700, N=5, C=3),
+                    LossCase("large_scores", 701, N=4, C=5, offset=1000.0)],
+        "hidden": [LossCase("single", 710, N=1, C=4),
+                   LossCase("int32_labels", 711, N=30, C=10, y_dtype="int32"),
+                   LossCase("negative_scores", 712, N=6, C=3, offset=-3e4)],
+    },
+    "softmax": {
+        "visible": [LossCase("small", 800, N=5, C=3),
+                    LossCase("large_scores", 801, N=4, C=5, offset=1000.0)],
+        "hidden": [LossCase("single", 810, N=1, C=4),
+                   LossCase("int32_labels", 811, N=30, C=10, y_dtype="int32"),
+                   LossCase("negative_scores", 812, N=6, C=3, offset=-3e4)],
+    },
+    "two_layer_net": {
+        "visible": [NetCase("no_reg", 900, N=5, D=4, H=6, C=3, reg=0.0),
+                    NetCase("regularised", 901, N=7, D=5, H=8, C=4, reg=0.3,
+                            weight_scale=1e-2)],
+        "hidden": [NetCase("single", 910, N=1, D=3, H=5, C=2, reg=0.1, weight_scale=0.5),
+                   NetCase("wide", 911, N=20, D=12, H=15, C=6, reg=2.0, weight_scale=1e-3),
+                   NetCase("square", 912, N=6, D=5, H=4, C=4, reg=0.05, weight_scale=0.1)],
+    },
+}
+CASE_TYPES = dict({k: ActivationCase for k in ACTIVATIONS}, affine=AffineCase,
+                  svm=LossCase, softmax=LossCase, two_layer_net=NetCase)
+
+# The solution functions that produce the reference values: kind -> (notebook, name).
+SOLUTIONS = {f"{layer}_{part}": ("backprop.ipynb", f"{layer}_{part}")
+             for layer in LAYERS for part in ("forward", "backward")}
+SOLUTIONS.update({"svm_loss": ("backprop.ipynb", "svm_loss"),
+                  "softmax_loss": ("backprop.ipynb", "softmax_loss"),
+                  "two_layer_net": ("two_layer_net.ipynb", "TwoLayerNet")})
+
+
+def _cases(key, cases):
+    """The case list and its label: a named set, or a non-empty list of cases
+    given by the grader (fresh inputs the student has never seen)."""
+    if isinstance(cases, str):
+        if cases not in CASE_SETS:
+            raise ValueError(f"cases must be one of {CASE_SETS} or a list of cases, "
+                             f"got {cases!r}")
+        return CASES[key][cases], cases
+    kind = CASE_TYPES[key]
+    if isinstance(cases, (list, tuple)) and cases and all(isinstance(c, kind) for c in cases):
+        return list(cases), "unseen"
+    raise ValueError(f"cases must be one of {CASE_SETS} or a non-empty list of "
+                     f"{kind.__name__} (random_cases(rng)[{key!r}]), got {cases!r}")
+
+
+def _array(value, shape, name, what):
+    """``_core.array``, and the values must be numbers."""
+    value = array(value, shape, name, what)
+    if value.dtype.kind not in "biuf":
+        fail(name, f"{what} should hold numbers, got an array of dtype {value.dtype}")
+    return value
+
+
+def _kind(kind, allowed):
+    if kind not in allowed:
+        raise ValueError(f"kind must be one of {allowed}, got {kind!r}")
+
+
+def _name(fn, default):
+    return getattr(fn, "__name__", default)
+
+
+# ----------------------------------------------------------- inputs from seeds
+
+def _affine_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    D = int(np.prod(case.x_shape[1:]))
+    return {"in_x": rng.standard_normal(case.x_shape),
+            "in_w": rng.standard_normal((D, case.M)) / np.sqrt(D),
+            "in_b": rng.standard_normal(case.M),
+            "in_dout": rng.standard_normal((case.x_shape[0], case.M))}
+
+
+def _activation_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    x = 2.0 * rng.standard_normal(case.shape)
+    if case.extremes:
+        flat = x.reshape(-1)
+        flat[rng.permutation(flat.size)[:len(SPECIAL)]] = SPECIAL
+    inputs = {"in_x": x, "in_dout": rng.standard_normal(case.shape)}
+    if case.alpha is not None:
+        inputs["in_alpha"] = np.float64(case.alpha)
+    return inputs
+
+
+def _loss_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    return {"in_scores": 2.0 * rng.standard_normal((case.N, case.C)) + case.offset,
+            "in_y": rng.integers(case.C, size=case.N).astype(case.y_dtype)}
+
+
+def _net_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    D, H, C = case.D, case.H, case.C
+    # Weights large enough that the ReLU is active and inactive, non-zero biases.
+    return {"in_X": rng.standard_normal((case.N, D)),
+            "in_y": rng.integers(C, size=case.N),
+            "in_W1": rng.standard_normal((D, H)) / np.sqrt(D),
+            "in_b1": 0.5 * rng.standard_normal(H),
+            "in_W2": rng.standard_normal((H, C)) / np.sqrt(H),
+            "in_b2": 0.5 * rng.standard_normal(C),
+            "in_reg": np.float64(case.reg)}
+
+
+INPUTS = dict({k: _activation_inputs for k in ACTIVATIONS}, affine=_affine_inputs,
+              svm=_loss_inputs, softmax=_loss_inputs, two_layer_net=_net_inputs)
+
+
+def _layer_args(kind, inputs):
+    """The forward's arguments: (x, w, b), (x,) or (x, alpha)."""
+    if kind == "affine":
+        return [inputs["in_x"], inputs["in_w"], inputs["in_b"]]
+    if "in_alpha" in inputs:
+        return [inputs["in_x"], float(inputs["in_alpha"])]
+    return [inputs["in_x"]]
+
+
+def _copies(args):
+    return [np.array(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def _new_net(cls, name, case, dims, seed, *, call_fn=None):
+    """``cls(D, H, C, [weight_scale=..., reg=...,] rng=default_rng(seed))``."""
+    kwargs = {} if case.weight_scale is None else dict(weight_scale=case.weight_scale,
+                                                       reg=case.reg)
+    rng = np.random.default_rng(seed)
+    if call_fn is None:
+        return cls(*dims, rng=rng, **kwargs)
+    return call_fn(cls, name, *dims, rng=rng, **kwargs)
+
+
+def _default_cases():
+    return {key: table["visible"] + table["hidden"] for key, table in CASES.items()}
+
+
+def make_reference(solutions, cases=None):
+    """Reference arrays from the solution's functions.
+
+    Parameters
+    ----------
+    solutions : dict
+        kind -> callable, for the kinds of ``SOLUTIONS`` (a missing kind is
+        skipped; a backward needs its forward).
+    cases : dict, optional
+        As returned by ``random_cases``: key -> list of cases.  By default the
+        visible and hidden cases of every key.
+
+    Returns
+    -------
+    dict of str -> ndarray, to be saved with ``np.savez``: the inputs of
+    every case (``<key>/<case>/in_*``) and the solution's outputs.
+    """
+    if cases is None:
+        cases = _default_cases()
+    if not isinstance(cases, dict) or set(cases) - set(CASES):
+        raise ValueError(f"cases must be a dict with keys among {tuple(CASES)}, got "
+                         f"{cases!r:.200}")
+    ref = {}
+    for kind in LAYERS:
+        fwd, bwd = solutions.get(kind + "_forward"), solutions.get(kind + "_backward")
+        for case in cases.get(kind, ()) if fwd else ():
+            inputs = INPUTS[kind](case)
+            p = f"{kind}/{case.name}/"
+            ref.update({p + k: v for k, v in inputs.items()})
+            args = _layer_args(kind, inputs)
+            out, cache = fwd(*_copies(args))
+            ref[p + "out"] = np.asarray(out)
+            if bwd:
+                grads = bwd(inputs["in_dout"].copy(), cache)
+                for g, value in zip(_grad_names(kind), grads if kind == "affine" else [grads]):
+                    ref[p + g] = np.asarray(value)
+            if "in_alpha" in inputs:
+                # The outputs at the default alpha, to recognise an ignored alpha.
+                out0, cache0 = fwd(inputs["in_x"].copy())
+                ref[p + "out_default"] = np.asarray(out0)
+                if bwd:
+                    ref[p + "dx_default"] = np.asarray(bwd(inputs["in_dout"].copy(), cache0))
+    for kind in LOSSES:
+        fn = solutions.get(kind + "_loss")
+        for case in cases.get(kind, ()) if fn else ():
+            inputs = _loss_inputs(case)
+            loss, dscores = fn(inputs["in_scores"].copy(), inputs["in_y"].copy())
+            p = f"{kind}/{case.name}/"
+            ref.update({p + k: v for k, v in inputs.items()})
+            ref.update({p + "loss": np.float64(loss), p + "dscores": np.asarray(dscores)})
+    cls = solutions.get("two_layer_net")
+    for case in cases.get("two_layer_net", ()) if cls else ():
+        inputs = _net_inputs(case)
+        p = f"two_layer_net/{case.name}/"
+        ref.update({p + k: v for k, v in inputs.items()})
+        dims = (case.D, case.H, case.C)
+        for prefix, reg in (("", case.reg), ("data_", 0.0)):
+            # data_*: the same network without regularisation, for the hints.
+            net = cls(*dims, weight_scale=1e-3, reg=reg, rng=np.random.default_rng(case.seed))
+            for k in PARAM_KEYS:
+                net.params[k] = inputs["in_" + k].copy()
+            if not prefix:
+                ref[p + "scores"] = np.asarray(net.loss(inputs["in_X"].copy()))
+            loss, grads = net.loss(inputs["in_X"].copy(), inputs["in_y"].copy())
+            ref[p + prefix + "loss"] = np.float64(loss)
+            ref.update({p + prefix + "d" + k: np.asarray(grads[k]) for k in PARAM_KEYS})
+    return ref
+
+
+def _grad_names(kind):
+    return ("dx", "dw", "db") if kind == "affine" else ("dx",)
+
+
+# --------------------------------------------------------------------- layers
+
+def _label(kind, case, inputs):
+    x = inputs["in_x"]
+    if kind == "affine":
+        return f"test case '{case.name}' (x {x.shape}, w {inputs['in_w'].shape})"
+    alpha = (f", alpha={float(inputs['in_alpha']):g}" if "in_alpha" in inputs
+             else ", default alpha" if kind in DEFAULT_ALPHA else "")
+    return f"test case '{case.name}' (x {x.shape}{alpha})"
+
+
+def _unchanged(name, before, after, who):
+    """``_core.unchanged``, worded for a layer or a loss."""
+    try:
+        unchanged(name, before, after)
+    except CheckFailure as e:
+        raise CheckFailure(str(e).replace("a loss function", who)) from None
+
+
+def _run_forward(kind, forward, name, args, label):
+    """Call the student's forward: ``(out, cache)``, out checked for shape."""
+    x = args[0]
+    names = ("x", "w", "b") if kind == "affine" else ("x",)
+    before = {n: a.copy() for n, a in zip(names, args)}
+    try:
+        result = call(forward, name, *args)
+    except CheckFailure as e:
+        if kind == "affine" and x.ndim > 2:
+            raise CheckFailure(
+                f"{e}\n  on {label}\n  hint: x has shape (N, d1, ..., dk); flatten each example "
+                "first, x.reshape(x.shape[0], -1), to get the (N, D) matrix") from e.__cause__
+        raise
+    _unchanged(name, before, dict(zip(names, args)), "a layer")
+    if not isinstance(result, tuple) or len(result) != 2:
+        fail(name, f"should return a tuple (out, cache), got {type(result).__name__}"
+                   + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
+    shape = (x.shape[0], args[1].shape[1]) if kind == "affine" else x.shape
+    out = result[0]
+    if kind == "affine" and isinstance(out, np.ndarray) and out.ndim == 2 \
+            and out.shape[0] != x.shape[0]:
+        fail(name, f"out has shape {out.shape}, expected (N, M) = {shape} on {label}",
+             "hint: keep one row per example: x.reshape(x.shape[0], -1) flattens each "
+             "example into a row of length D = d1 * ... * dk")
+    return _array(out, shape, name, "out"), result[1]
+
+
+def _forward_hints(kind, args, want, inputs):
+    x = args[0]
+    alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
+    hints = []
+    if "out_default" in inputs:
+        hints.append((inputs["out_default"], f"your output is the one for the default alpha "
+                                             f"{DEFAULT_ALPHA[kind]:g}: use the alpha you are "
+                                             f"given ({alpha:g})"))
+    if kind == "affine":
+        w, b = args[1], args[2]
+        hints.append((want - b, "the bias b is not added"))
+        if x.ndim > 2:
+            hints.append((x.reshape(x.shape[0], -1, order="F") @ w + b,
+                          "x is flattened in Fortran (column) order: x.reshape(x.shape[0], -1) "
+                          "keeps numpy's row order, which matches w's rows"))
+    elif kind == "relu":
+        hints += [(x, "negative inputs pass through unchanged: ReLU sets them to 0"),
+                  (np.minimum(x, 0), "this is min(x, 0): ReLU keeps the positive part"),
+                  (np.abs(x), "this is |x|: ReLU sets negative inputs to 0")]
+    elif kind == "sigmoid":
+        hints.append((1 - want, "this is 1 / (1 + exp(x)): the sigmoid is 1 / (1 + exp(-x))"))
+    elif kind == "leaky_relu":
+        hints += [(np.maximum(x, 0), "negative inputs give 0: leaky ReLU gives alpha * x there"),
+                  (np.where(x > 0, alpha * x, x), "alpha multiplies the wrong side: leaky ReLU "
+                                                  "is x for x > 0 and alpha * x otherwise")]
+    elif kind == "elu":
+        hints.append((np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))),
+                      "for x <= 0 ELU is alpha * (exp(x) - 1): the - 1 is missing"))
+    hints.append((-want, "the output has the wrong sign"))
+    return [(v, m) for v, m in hints if not close(v, want, **OUT_TOL)]
+
+
+def _nonfinite_hint(kind, backward=False):
+    if kind == "sigmoid":
+        return ("exp overflows for large |x| (here x = +-800): evaluate exp only of "
+                "-|x|, i.e. 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0"
+                + ("; in the backward use the forward's output s (in the cache): "
+                   "ds/dx = s * (1 - s)" if backward else ""))
+    if kind == "tanh":
+        return ("exp overflows for large |x| (here x = +-800): use np.tanh, and in the "
+                "backward the forward's output")
+    if kind == "elu":
+        return ("exp(800) is inf and inf * 0 is nan: choose the branch with np.where "
+                "instead of multiplying by a mask, or take exp of np.minimum(x, 0)")
+    return "look for a division by zero or an exp of a large number"
+
+
+def check_forward(kind, forward, *, cases="visible", reference=None):
+    """Check a layer's forward pass ``forward(x, ...) -> (out, cache)``.
+
+    Parameters
+    ----------
+    kind : {"affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}
+        ``affine_forward(x, w, b)``; the activations take ``x`` and, for
+        leaky ReLU and ELU, an optional ``alpha``.
+    forward : callable
+    cases : {"visible", "hidden"} or list of AffineCase / ActivationCase
+    reference : dict, optional
+        Reference arrays for a list of cases (``make_reference``); the stored
+        ones by default.
+    """
+    _kind(kind, LAYERS)
+    name = _name(forward, kind + "_forward")
+    cases, label_set = _cases(kind, cases)
+    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    count = 0
+    for case in cases:
+        p = f"{kind}/{case.name}/"
+        inputs = case_inputs(ref, kind, case.name)
+        if p + "out_default" in ref:
+            inputs["out_default"] = ref[p + "out_default"]
+        args = _layer_args(kind, inputs)
+        label = _label(kind, case, inputs)
+        out, _ = _run_forward(kind, forward, name, args, label)
+        want = ref[p + "out"]
+        count += 2
+        x = args[0]
+        if not np.all(np.isfinite(out)):
+            i = tuple(int(k) for k in np.argwhere(~np.isfinite(out))[0])
+            fail(name, f"the output is not finite on {label}",
+                 f"out{list(i)} = {float(out[i])}" + (f" at x = {float(x[i]):g}"
+                                                      if kind != "affine" else ""),
+                 "hint: " + _nonfinite_hint(kind))
+        if not close(out, want, **OUT_TOL):
+            i, got, exp = worst_index(out, want)
+            where = f" (x there = {float(x[i]):.6g})" if kind != "affine" else ""
+            with np.errstate(all="ignore"):
+                hint = first_hint(out, _forward_hints(kind, args, want, inputs), **OUT_TOL)
+            fail(name, f"the output is wrong on {label}",
+                 f"largest difference at out{list(i)}{where}: yours {got:.8g}, "
+                 f"expected {exp:.8g}", "hint: " + hint if hint else "")
+        count += 1
+    passed(name, count, f" ({label_set} cases)")
+
+
+def _numeric_at(forward, name, args, pos, index, dout):
+    """Centred difference of ``sum(forward(*args)[0] * dout)`` with respect to
+    ``args[pos][index]``, using the student's own forward; None if it fails."""
+    base = args[pos]
+
+    def f(v):
+        a = _copies(args)
+        a[pos][index] = v[0]
+        return call(forward, name, *a)[0]
+    try:
+        return float(numeric_grad_array(f, np.array([base[index]], dtype=np.float64), dout)[0])
+    except (CheckFailure, ValueError, TypeError, IndexError, KeyError):
+        return None
+
+
+def _backward_hints(kind, args, dout, name, want, inputs):
+    """(value, message) candidates of the common bugs, for gradient ``name``."""
+    x = args[0]
+    alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
+    out = inputs.get("out")
+    hints = []
+    if "dx_default" in inputs:
+        hints.append((inputs["dx_default"], f"your dx is the one for the default alpha "
+                                            f"{DEFAULT_ALPHA[kind]:g}: keep the alpha of the "
+                                            f"forward ({alpha:g}) in the cache and use it"))
+    N = x.shape[0]
+    if kind == "affine":
+        w = args[1]
+        if name == "dx" and w.shape[0] == w.shape[1]:
+            hints.append(((dout @ w).reshape(x.shape), "dx = dout @ w.T: w needs a transpose "
+                                                       "((N, M) @ (M, D) gives (N, D))"))
+        if name == "dw":
+            if w.shape[0] == w.shape[1]:
+                hints.append((want.T, "dw is transposed: x.T @ dout has w's shape (D, M)"))
+            hints.append((want / N, "dw is divided by N: a layer's backward does not average "
+                                    "over the batch (the loss already did)"))
+        if name == "db":
+            hints.append((want / N, "db is the mean of dout over the batch; the bias is added "
+                                    "to every row, so its gradient is the sum over the rows"))
+    elif kind == "relu":
+        hints += [(dout, "the gradient passes where x < 0: ReLU's output is constant 0 there, "
+                         "so dx must be 0 where x < 0"),
+                  (dout * (dout > 0), "the mask is taken from dout; it must come from the "
+                                      "forward's input x (keep it in the cache)"),
+                  (dout * (x < 0), "the mask is inverted: the gradient flows where x > 0"),
+                  (dout * np.maximum(x, 0), "dx is dout * relu(x): the local gradient is 1 where "
+                                            "x > 0 and 0 elsewhere, not relu(x)")]
+    elif kind == "sigmoid":
+        hints += [(dout * x * (1 - x), "you used x where the derivative needs s = sigmoid(x): "
+                                       "ds/dx = s * (1 - s), with s the forward's output"),
+                  (dout * out, "the factor (1 - s) is missing: ds/dx = s * (1 - s)")]
+    elif kind == "tanh":
+        hints += [(dout * (1 - x * x), "the derivative of tanh is 1 - tanh(x)**2, not "
+                                       "1 - x**2: use the forward's output"),
+                  (dout * (1 - out), "the derivative of tanh is 1 - tanh(x)**2")]
+    elif kind == "leaky_relu":
+        hints += [(dout * (x > 0), "for x < 0 the gradient is alpha * dout, not 0"),
+                  (np.where(x > 0, dout, alpha * x), "for x < 0 the gradient is alpha * dout, "
+                                                     "not alpha * x")]
+    elif kind == "elu":
+        hints += [(dout * np.where(x > 0, 1.0, x + alpha),
+                   "for x <= 0 the derivative of alpha * (exp(x) - 1) is alpha * exp(x), which "
+                   "is out + alpha with out the forward's output, not x + alpha"),
+                  (dout * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
+                   "the factor alpha is missing: the derivative for x <= 0 is alpha * exp(x)"),
+                  (dout * (x > 0), "for x <= 0 the gradient is dout * alpha * exp(x), not 0")]
+        if out is not None:
+            hints.append((dout * np.where(x > 0, 1.0, out + 1.0),
+                          "for x <= 0 the derivative is out + alpha, not out + 1"))
+    if kind in ACTIVATIONS:
+        hints.append((dout, "dx equals dout: the local gradient of the activation is missing"))
+    hints.append((-want, f"{name} has the wrong sign"))
+    return [(v, m) for v, m in hints if np.shape(v) == want.shape
+            and not close(v, want, **GRAD_TOL)]
+
+
+def _accept_kinks(kind, x, alpha, dout, got, want):
+    """At x == 0 either one-sided derivative is right: there ``got`` is
+    replaced by ``want`` when it is one of them.  Returns (got, mask of x != 0)."""
+    if kind not in KINKED:
+        return got, np.ones(got.shape, dtype=bool)
+    zero = x == 0
+    left = 0.0 if kind == "relu" else alpha
+    ok = zero & (np.isclose(got, dout, **GRAD_TOL) | np.isclose(got, left * dout, **GRAD_TOL))
+    return np.where(ok, want, got), ~zero
+
+
+def _unpack_grads(kind, result, args, dout, name, label):
+    """The student's gradients as a list of arrays, checked for type and shape."""
+    x = args[0]
+    if kind != "affine":
+        if isinstance(result, tuple) and len(result) == 1:
+            fail(name, f"returned a tuple of length 1 on {label}",
+                 "an activation's backward returns dx itself, not (dx,)")
+        return [_array(result, x.shape, name, "dx")]
+    if not isinstance(result, tuple) or len(result) != 3:
+        fail(name, f"should return a tuple (dx, dw, db), got {type(result).__name__}"
+                   + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
+    dx, dw, db = result
+    N, M = dout.shape
+    if isinstance(dx, np.ndarray) and dx.shape != x.shape and dx.size == x.size:
+        fail(name, f"dx has shape {dx.shape}, expected x's shape {x.shape} on {label}",
+             "hint: reshape dx back to the shape of the input: dx.reshape(x.shape) "
+             "(keep x or its shape in the cache)")
+    if isinstance(db, np.ndarray) and db.shape == (N, M) and N > 1:
+        fail(name, f"db has shape {db.shape}, expected {(M,)} on {label}",
+             "hint: b is added to each of the N rows, so db sums dout over the batch axis")
+    return [_array(dx, x.shape, name, "dx"), _array(dw, args[1].shape, name, "dw"),
+            _array(db, args[2].shape, name, "db")]
+
+
+def check_backward(kind, forward, backward, *, cases="visible", reference=None):
+    """Check a layer's backward pass ``backward(dout, cache)``.
+
+    The student's ``forward`` makes the cache; ``backward`` returns
+    ``(dx, dw, db)`` for "affine" and ``dx`` for the activations.
+
+    Parameters
+    ----------
+    kind : {"affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}
+    forward, backward : callable
+    cases : {"visible", "hidden"} or list of AffineCase / ActivationCase
+    reference : dict, optional
+        As for ``check_forward``.
+    """
+    _kind(kind, LAYERS)
+    name = _name(backward, kind + "_backward")
+    fname = _name(forward, kind + "_forward")
+    cases, label_set = _cases(kind, cases)
+    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    count = 0
+    for case in cases:
+        p = f"{kind}/{case.name}/"
+        inputs = case_inputs(ref, kind, case.name)
+        for extra in ("out", "dx_default"):
+            if p + extra in ref:
+                inputs[extra] = ref[p + extra]
+        args = _layer_args(kind, inputs)
+        dout = inputs["in_dout"]
+        x = args[0]
+        alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
+        label = _label(kind, case, inputs)
+        out, cache = _run_forward(kind, forward, fname, args, label)
+        forward_ok = close(out, ref[p + "out"], **OUT_TOL)
+        before = {"dout": dout.copy()}
+        try:
+            result = call(backward, name, dout, cache)
+        except CheckFailure as e:
+            if kind != "affine":
+                raise
+            raise CheckFailure(
+                f"{e}\n  on {label}\n  hint: check the shapes: dx = dout @ w.T is (N, M) @ (M, D),"
+                " dw = x2.T @ dout is (D, N) @ (N, M) with x2 = x.reshape(N, -1)") from e.__cause__
+        _unchanged(name, before, {"dout": dout}, "a backward pass")
+        grads = _unpack_grads(kind, result, args, dout, name, label)
+        for pos, (gname, got) in enumerate(zip(_grad_names(kind), grads)):
+            want = ref[p + gname]
+            count += 1
+            if not np.all(np.isfinite(got)):
+                i = tuple(int(k) for k in np.argwhere(~np.isfinite(got))[0])
+                fail(name, f"{gname} is not finite on {label}",
+                     f"{gname}{list(i)} = {float(got[i])}"
+                     + (f" at x = {float(x[i]):g}" if kind != "affine" else ""),
+                     "hint: " + _nonfinite_hint(kind, backward=True))
+            got, smooth = _accept_kinks(kind, x, alpha, dout, got, want)
+            if close(got, want, **GRAD_TOL):
+                continue
+            i, yours, exp = worst_index(got, want)
+            arg = ("x", "w", "b")[pos]
+            lines = [f"largest difference at {gname}{list(i)} ({arg} there = "
+                     f"{float(args[pos][i]):.6g}): analytic (yours) {yours:.8g}, "
+                     f"expected {exp:.8g}"]
+            num = _numeric_at(forward, fname, args, pos, i, dout)
+            if num is not None:
+                lines.append(f"numeric gradient of your {fname} there: {num:.8g}"
+                             + (" (x = 0 is a kink: the centred difference averages both "
+                                "sides)" if kind in KINKED and abs(float(x[i])) < 1e-5 else ""))
+            with np.errstate(all="ignore"):
+                hints = _backward_hints(kind, args, dout, gname, want, inputs)
+            hint = first_hint(got[smooth], [(v[smooth], m) for v, m in hints], **GRAD_TOL)
+            if not forward_ok:
+                lines.append(f"note: your {fname} is wrong on this case too: fix it first, "
+                             "the backward works from its cache")
+            fail(name, f"the gradient {gname} is wrong on {label}", *lines,
+                 "hint: " + hint if hint else "")
+        count += 1
+    passed(name, count, f" ({label_set} cases)")
+
+
+# --------------------------------------------------------------------- losses
+
+def check_scores_loss(kind, fn, *, cases="visible", reference=None):
+    """Check a loss on scores ``fn(scores, y) -> (loss, dscores)``, averaged over N.
+
+    Parameters
+    ----------
+    kind : {"svm", "softmax"}
+        Multiclass SVM (margin 1) or softmax cross-entropy.
+    fn : callable
+    cases : {"visible", "hidden"} or list of LossCase
+    reference : dict, optional
+        As for ``check_forward``.
+    """
+    _kind(kind, LOSSES)
+    name = _name(fn, kind + "_loss")
+    cases, label_set = _cases(kind, cases)
+    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    count = 0
+    for case in cases:
+        p = f"{kind}/{case.name}/"
+        inputs = case_inputs(ref, kind, case.name)
+        scores, y = inputs["in_scores"], inputs["in_y"]
+        N, C = scores.shape
+        label = f"test case '{case.name}' (N={N}, C={C}, y {y.dtype})"
+        loss, dscores = _call_loss(fn, name, scores, y)
+        count += 3
+        want, want_d = float(ref[p + "loss"]), ref[p + "dscores"]
+        if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
+            bad = "loss" if not np.isfinite(loss) else "dscores"
+            hint = ""
+            if kind == "softmax" and case.offset:
+                hint = (f"the scores here are near {case.offset:g} and exp over- or underflows: "
+                        "subtract each row's maximum score before np.exp (the max-shift)")
+            fail(name, f"{bad} is not finite ({loss if bad == 'loss' else 'nan/inf in dscores'})"
+                       f" on {label}", "hint: " + hint if hint else "")
+        onehot = np.eye(C)[y]
+        loss_hints = [(N * want, "the loss is summed over the examples: divide by N (it is "
+                                 "the mean over examples)")]
+        grad_hints = [(N * want_d, "dscores is not divided by N: the loss is a mean over "
+                                   "the N examples, so each row's gradient gets a factor 1/N"),
+                      (-want_d, "dscores has the wrong sign")]
+        if kind == "svm":
+            loss_hints.append((want + 1, "the margin sum includes the correct class j = y_i, "
+                                         "which adds max(0, 1) = 1 per example: skip j == y[i]"))
+            grad_hints.append((np.where(onehot > 0, 0.0, want_d),
+                               "the correct class's entry is missing: dscores[i, y[i]] is "
+                               "minus the number of positive margins of row i (over N)"))
+        else:
+            loss_hints.append((want / np.log(10), "the loss uses log10: the course uses the "
+                                                  "natural logarithm np.log"))
+            grad_hints.append((want_d + onehot / N, "1 is not subtracted at the correct class: "
+                                                    "dscores = (p - onehot(y)) / N"))
+        loss_hints = [(v, m) for v, m in loss_hints if not close(v, want, **OUT_TOL)]
+        grad_hints = [(v, m) for v, m in grad_hints if not close(v, want_d, **GRAD_TOL)]
+        if not close(loss, want, **OUT_TOL):
+            fail(name, f"the loss is wrong on {label}",
+                 f"expected {want:.8g}, got {loss:.8g}",
+                 "hint: " + h if (h := first_hint(loss, loss_hints, **OUT_TOL)) else "")
+        if not close(dscores, want_d, **GRAD_TOL):
+            i, got, exp = worst_index(dscores, want_d)
+            lines = [f"largest difference at dscores{list(i)}: analytic (yours) {got:.8g}, "
+                     f"expected {exp:.8g}"]
+            num = _numeric_loss_at(fn, name, scores, y, i)
+            if num is not None:
+                lines.append(f"numeric gradient of your loss there: {num:.8g}")
+            hint = first_hint(dscores, grad_hints, **GRAD_TOL)
+            fail(name, f"the gradient dscores is wrong on {label}", *lines,
+                 "hint: " + hint if hint else "")
+        count += 2
+    passed(name, count, f" ({label_set} cases)")
+
+
+def _call_loss(fn, name, scores, y):
+    before = {"scores": scores.copy(), "y": y.copy()}
+    out = call(fn, name, scores, y)
+    _unchanged(name, before, {"scores": scores, "y": y}, "a loss function")
+    if not isinstance(out, tuple) or len(out) != 2:
+        fail(name, f"should return a tuple (loss, dscores), got {type(out).__name__}"
+                   + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
+    return scalar(out[0], name, "loss"), _array(out[1], scores.shape, name, "dscores")
+
+
+def _numeric_loss_at(fn, name, scores, y, index):
+    def f(v):
+        s = scores.copy()
+        s[index] = v[0]
+        return scalar(call(fn, name, s, y.copy())[0], name)
+    try:
+        return float(numeric_grad(f, np.array([scores[index]], dtype=np.float64))[0])
+    except (CheckFailure, ValueError, TypeError, IndexError):
+        return None
+
+
+# -------------------------------------------------------------- two-layer net
+
+def _read_params(net, name, shapes, when):
+    """A snapshot of ``net.params``, checked for keys, types and shapes."""
+    try:
+        params = dict(net.params)
+    except Exception as e:  # no attribute, not a mapping: the student's bug
+        fail(name, f"net.params should be a dict {{W1, b1, W2, b2}} {when}",
+             f"reading it gave {type(e).__name__}: {e}")
+    if set(params) != set(PARAM_KEYS):
+        fail(name, f"params has the keys {sorted(params)} {when}, expected "
+                   f"{list(PARAM_KEYS)}")
+    return {k: _array(params[k], shapes[k], name, f"params['{k}']") for k in PARAM_KEYS}
+
+
+def _net_hints(inputs, ref, p, N):
+    """(value, message) candidates of the common bugs: for the loss and per gradient."""
+    reg = float(inputs["in_reg"])
+    W = {k: inputs["in_" + k] for k in PARAM_KEYS}
+    L0 = float(ref[p + "data_loss"])
+    G0 = {k: ref[p + "data_d" + k] for k in PARAM_KEYS}
+    R1, R2 = (0.5 * reg * float(np.sum(W[k] ** 2)) for k in ("W1", "W2"))
+    Rb = 0.5 * reg * float(np.sum(W["b1"] ** 2) + np.sum(W["b2"] ** 2))
+    loss = [(L0 + R2, "the loss lacks the regularisation of W1, 0.5 * reg * sum(W1**2)"),
+            (L0 + R1, "the loss lacks the regularisation of W2, 0.5 * reg * sum(W2**2)"),
+            (L0, "the regularisation term is missing from the loss"),
+            (L0 + R1 + R2 + Rb, "the biases are regularised: only W1 and W2 are"),
+            (L0 + 2 * (R1 + R2), "the course's regularisation is 0.5 * reg * (sum(W1**2) + "
+                                 "sum(W2**2)); you have no factor 0.5"),
+            (N * L0 + R1 + R2, "the data loss is summed over the examples: divide it by N")]
+    grads = {}
+    for k in PARAM_KEYS:
+        g = G0[k]
+        if k.startswith("W"):
+            grads[k] = [(g, f"the regularisation gradient reg * {k} is missing from d{k}"),
+                        (g + 2 * reg * W[k], f"the gradient of 0.5 * reg * sum({k}**2) is "
+                                             f"reg * {k}, not 2 * reg * {k}"),
+                        (N * g + reg * W[k], "the gradient is not averaged over the examples: "
+                                             "divide dscores by N")]
+        else:
+            grads[k] = [(g + reg * W[k], f"the biases are not regularised: d{k} gets no "
+                                         f"reg * {k}"),
+                        (N * g, "the gradient is not averaged over the examples: divide "
+                                "dscores by N"),
+                        (g / N, f"d{k} is divided by N twice: dscores is already averaged, so "
+                                f"d{k} is a plain sum over the batch")]
+        want = g + (reg * W[k] if k.startswith("W") else 0.0)
+        grads[k].append((-want, f"d{k} has the wrong sign"))
+        grads[k] = [(v, m) for v, m in grads[k] if not close(v, want, **GRAD_TOL)]
+    want = L0 + R1 + R2
+    return [(v, m) for v, m in loss if not close(v, want, **OUT_TOL)], grads
+
+
+def _check_net_init(cls, name, case, dims, label):
+    """Keys, shapes, zero biases, weight scale, reproducibility of the constructor."""
+    D, H, C = dims
+    shapes = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
+    net = _new_net(cls, name, case, dims, case.seed, call_fn=call)
+    params = _read_params(net, name, shapes, "after the constructor")
+    for k in ("b1", "b2"):
+        if np.any(params[k] != 0):
+            fail(name, f"the constructor's {k} is not zero on {label}",
+                 "biases start at zero: np.zeros(...)")
+    again = _read_params(_new_net(cls, name, case, dims, case.seed, call_fn=call), name, shapes,
+                         "after the constructor")
+    if not all(np.array_equal(params[k], again[k]) for k in PARAM_KEYS):
+        fail(name, "two networks built with the same rng seed have different parameters",
+             "draw the weights from the Generator you are given (rng.standard_normal), "
+             "not from np.random")
+    other = _read_params(_new_net(cls, name, case, dims, case.seed + 1, call_fn=call), name,
+                         shapes, "after the constructor")
+    if np.array_equal(params["W1"], other["W1"]):
+        fail(name, "two networks built with different rng seeds have the same W1",
+             "draw the weights from the Generator you are given, rng.standard_normal")
+    # The scale, measured on a larger network (2000 and 400 weights).
+    scale = 1e-3 if case.weight_scale is None else case.weight_scale
+    big = dict(zip(("D", "H", "C"), BIG_NET))
+    big_shapes = {"W1": (big["D"], big["H"]), "b1": (big["H"],), "W2": (big["H"], big["C"]),
+                  "b2": (big["C"],)}
+    params = _read_params(_new_net(cls, name, case, BIG_NET, case.seed, call_fn=call), name,
+                          big_shapes, "after the constructor")
+    how = ("the default weight_scale (1e-3)" if case.weight_scale is None
+           else f"weight_scale={scale:g}")
+    for k, tol in (("W1", 0.15), ("W2", 0.25)):
+        w = np.asarray(params[k], dtype=np.float64)
+        std, mean = float(np.std(w)), float(np.mean(w))
+        if not (abs(std / scale - 1) < tol and abs(mean) < tol * scale):
+            fail(name, f"the initial {k} has mean {mean:.3g} and standard deviation {std:.3g} "
+                       f"with {how} (network {BIG_NET})",
+                 f"expected mean about 0 and standard deviation about {scale:g}: "
+                 f"{k} = weight_scale * rng.standard_normal(shape)")
+    return 6
+
+
+def check_two_layer_net(cls, *, cases="visible", reference=None):
+    """Check ``TwoLayerNet``: its constructor, scores, loss and gradients.
+
+    Only these are used, so the class may live in another process:
+    ``cls(D, H, C[, weight_scale=..., reg=...], rng=Generator)``, reading
+    ``net.params`` (a dict), ``net.params[key] = array`` and ``net.loss(X)``,
+    ``net.loss(X, y)``.
+
+    Parameters
+    ----------
+    cls : type
+        ``TwoLayerNet(input_dim, hidden_dim, num_classes, weight_scale=1e-3,
+        reg=0.0, rng=None)``.
+    cases : {"visible", "hidden"} or list of NetCase
+    reference : dict, optional
+        As for ``check_forward``.
+    """
+    name = _name(cls, "TwoLayerNet")
+    cases, label_set = _cases("two_layer_net", cases)
+    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    count = 0
+    for case in cases:
+        p = f"two_layer_net/{case.name}/"
+        inputs = case_inputs(ref, "two_layer_net", case.name)
+        X, y, reg = inputs["in_X"], inputs["in_y"], float(inputs["in_reg"])
+        W = {k: inputs["in_" + k] for k in PARAM_KEYS}
+        N, D = X.shape
+        H, C = W["W2"].shape
+        label = f"test case '{case.name}' (N={N}, D={D}, H={H}, C={C}, reg={reg:g})"
+        count += _check_net_init(cls, name, case, (D, H, C), label)
+
+        net = _new_net(cls, name, case, (D, H, C), case.seed, call_fn=call)
+        for k in PARAM_KEYS:
+            net.params[k] = W[k].copy()
+        shapes = {k: v.shape for k, v in W.items()}
+        before = {"X": X.copy(), "y": y.copy()}
+
+        scores = call(net.loss, name + ".loss", X)
+        _unchanged(name + ".loss", {"X": before["X"]}, {"X": X}, "the network's loss")
+        scores = _array(scores, (N, C), name + ".loss",
+                       "loss(X) (the scores, when y is None)")
+        want = ref[p + "scores"]
+        if not close(scores, want, **OUT_TOL):
+            i, got, exp = worst_index(scores, want)
+            with np.errstate(all="ignore"):
+                e = np.exp(want - want.max(axis=1, keepdims=True))
+                hints = [(np.maximum(want, 0), "a ReLU is applied to the scores: the output "
+                                               "layer is linear"),
+                         ((X @ W["W1"] + W["b1"]) @ W["W2"] + W["b2"],
+                          "the hidden layer has no ReLU"),
+                         (e / e.sum(axis=1, keepdims=True), "loss(X) returns probabilities: "
+                                                             "it should return the raw scores")]
+            hint = first_hint(scores, hints, **OUT_TOL)
+            fail(name + ".loss", f"the scores loss(X) are wrong on {label}",
+                 f"largest difference at scores{list(i)}: yours {got:.8g}, expected {exp:.8g}",
+                 "hint: " + hint if hint else "")
+        _check_params_kept(net, name, shapes, W, "loss(X)")
+        count += 3
+
+        out = call(net.loss, name + ".loss", X, y)
+        _unchanged(name + ".loss", before, {"X": X, "y": y}, "the network's loss")
+        if not isinstance(out, tuple) or len(out) != 2:
+            fail(name + ".loss", f"loss(X, y) should return a tuple (loss, grads), got "
+                                 f"{type(out).__name__}")
+        loss = scalar(out[0], name + ".loss", "the loss")
+        grads = out[1]
+        if not isinstance(grads, dict) or set(grads) != set(PARAM_KEYS):
+            fail(name + ".loss", "grads should be a dict with the keys of params, "
+                                 f"{list(PARAM_KEYS)}, got "
+                                 + (f"keys {sorted(grads)}" if isinstance(grads, dict)
+                                    else type(grads).__name__))
+        _check_params_kept(net, name, shapes, W, "loss(X, y)")
+        loss_hints, grad_hints = _net_hints(inputs, ref, p, N)
+        want = float(ref[p + "loss"])
+        if not np.isfinite(loss):
+            fail(name + ".loss", f"the loss is not finite ({loss}) on {label}",
+                 "hint: subtract each row's maximum score before np.exp (the max-shift)")
+        if not close(loss, want, **OUT_TOL):
+            fail(name + ".loss", f"the loss is wrong on {label}",
+                 f"expected {want:.8g}, got {loss:.8g}",
+                 "hint: " + h if (h := first_hint(loss, loss_hints, **OUT_TOL)) else "")
+        count += 3
+        # Backprop order: the second layer first, so a right dW2 and db2 point
+        # at the ReLU or the first layer.
+        for k in ("W2", "b2", "W1", "b1"):
+            g = grads[k]
+            if (isinstance(g, np.ndarray) and k.startswith("b") and g.ndim == 2
+                    and g.shape[1:] == shapes[k] and N > 1):
+                fail(name + ".loss", f"grads['{k}'] has shape {g.shape}, expected {shapes[k]} "
+                                     f"on {label}",
+                     f"hint: {k} is added to each of the N rows, so d{k} sums over the batch axis")
+            g = _array(g, shapes[k], name + ".loss", f"grads['{k}']")
+            want = ref[p + "d" + k]
+            if close(g, want, **GRAD_TOL):
+                count += 1
+                continue
+            i, got, exp = worst_index(g, want)
+            lines = [f"largest difference at grads['{k}']{list(i)}: analytic (yours) {got:.8g}, "
+                     f"expected {exp:.8g}"]
+            num = _numeric_net_at(net, name, W, k, i, X, y)
+            if num is not None:
+                lines.append(f"numeric gradient of your loss there: {num:.8g}")
+            hint = first_hint(g, grad_hints[k], **GRAD_TOL)
+            if not hint and k in ("W1", "b1"):
+                hint = ("dW2 and db2 are right, so the error is in the backward pass through "
+                        "the ReLU or the first layer: the gradient reaches the hidden "
+                        "pre-activation only where it is > 0, and dW1 = X.T @ (that gradient)")
+            fail(name + ".loss", f"the gradient grads['{k}'] is wrong on {label}", *lines,
+                 "hint: " + hint if hint else "")
+    passed(name, count, f" ({label_set} cases)")
+
+
+def _check_params_kept(net, name, shapes, W, what):
+    params = _read_params(net, name, shapes, f"after {what}")
+    for k in PARAM_KEYS:
+        if not np.array_equal(params[k], W[k]):
+            fail(name + ".loss", f"{what} changed params['{k}']",
+                 "loss only computes the loss and the gradients; the update of the "
+                 "parameters is the Solver's job")
+
+
+def _numeric_net_at(net, name, W, key, index, X, y):
+    """Centred difference of the student's own loss with respect to one parameter."""
+    def f(v):
+        P = W[key].copy()
+        P[index] = v[0]
+        net.params[key] = P
+        return scalar(call(net.loss, name, X.copy(), y.copy())[0], name)
+    try:
+        return float(numeric_grad(f, np.array([W[key][index]], dtype=np.float64))[0])
+    except (CheckFailure, ValueError, TypeError, IndexError, KeyError):
+        return None
+    finally:
+        try:
+            net.params[key] = W[key].copy()
+        except Exception:  # nothing more to report than the failure itself
+            pass
+
+
+# ------------------------------------------------------------ for the grader
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded function: where it is defined, which test cell carries its
+    points, and how to check it on cases of the grader's choosing."""
+    name: str          # the function or class the student defines
+    notebook: str
+    test_cell: str     # grade_id of the test cell that awards its points
+    kind: str          # a key of SOLUTIONS: "affine_forward", ..., "two_layer_net"
+    uses: tuple = ()   # other graded names the check calls (a backward's forward)
+    watch: tuple = ()  # attributes of an instance the check reads (the net's params)
+
+    def check(self, fns, *, cases, reference):
+        """Run this function's check on ``random_cases`` and their reference.
+
+        Parameters
+        ----------
+        fns : dict
+            name -> callable, for ``self.name`` and every name in ``self.uses``.
+        cases : dict
+            As returned by ``random_cases``.
+        reference : dict
+            ``make_reference(solutions, cases)``.
+        """
+        fn = fns[self.name]
+        if self.kind == "two_layer_net":
+            check_two_layer_net(fn, cases=cases["two_layer_net"], reference=reference)
+        elif self.kind in ("svm_loss", "softmax_loss"):
+            loss = self.kind[:-len("_loss")]
+            check_scores_loss(loss, fn, cases=cases[loss], reference=reference)
+        else:
+            layer, part = self.kind.rsplit("_", 1)
+            if part == "forward":
+                check_forward(layer, fn, cases=cases[layer], reference=reference)
+            else:
+                check_backward(layer, fns[self.uses[0]], fn, cases=cases[layer],
+                               reference=reference)
+
+
+def _graded():
+    out = []
+    for layer in LAYERS:
+        fwd, bwd = layer + "_forward", layer + "_backward"
+        out += [Graded(fwd, "backprop.ipynb", "test_" + fwd, fwd),
+                Graded(bwd, "backprop.ipynb", "test_" + bwd, bwd, uses=(fwd,))]
+    return out + [Graded("svm_loss", "backprop.ipynb", "test_svm_loss", "svm_loss"),
+                  Graded("softmax_loss", "backprop.ipynb", "test_softmax_loss", "softmax_loss"),
+                  Graded("TwoLayerNet", "two_layer_net.ipynb", "test_two_layer_net",
+                         "two_layer_net", watch=("params",))]
+
+
+GRADED = _graded()
+
+
+def random_cases(rng):
+    """Fresh cases for the grader: shapes, seeds, alpha and regularisation drawn
+    from ``rng``, so no student has seen their inputs.
+
+    Returns
+    -------
+    dict of key -> list of cases, with the keys of ``CASES`` ("affine", the
+    activations, "svm", "softmax", "two_layer_net").
+    """
+    def seed():
+        return int(rng.integers(2**31))
+
+    def n(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    cases = {"affine": [
+        AffineCase("unseen_matrix", seed(), (n(1, 8), n(1, 10)), M=n(1, 8)),
+        AffineCase("unseen_images", seed(), (n(1, 6), n(2, 4), n(2, 5)), M=n(2, 8)),
+        AffineCase("unseen_volumes", seed(), (n(2, 4), n(1, 3), n(2, 3), n(2, 4)), M=n(2, 6))]}
+    alphas = {"leaky_relu": (0.05, 0.5), "elu": (0.2, 3.0)}
+    for kind in ACTIVATIONS:
+        shape = (n(2, 6), n(4, 8)) if rng.random() < 0.5 else (n(2, 3), n(2, 3), n(2, 4))
+        cases[kind] = [ActivationCase("unseen_extremes", seed(), shape, extremes=True),
+                       ActivationCase("unseen_small", seed(), (n(1, 3), n(1, 4)))]
+        if kind in alphas:
+            cases[kind].append(ActivationCase("unseen_alpha", seed(), (n(2, 5), n(4, 8)),
+                                              alpha=float(rng.uniform(*alphas[kind])),
+                                              extremes=True))
+    for kind in LOSSES:
+        cases[kind] = [
+            LossCase("unseen_small", seed(), N=n(1, 3), C=n(2, 5)),
+            LossCase("unseen_medium", seed(), N=n(10, 40), C=n(3, 10), y_dtype="int32"),
+            LossCase("unseen_large_scores", seed(), N=n(3, 10), C=n(3, 6),
+                     offset=float(rng.choice([-1, 1]) * rng.uniform(800, 5e4)))]
+    cases["two_layer_net"] = [
+        NetCase("unseen_reg", seed(), N=n(1, 10), D=n(2, 10), H=n(3, 15), C=n(2, 6),
+                reg=float(rng.uniform(0.05, 3.0)),
+                weight_scale=float(10 ** rng.uniform(-3, -0.5))),
+        NetCase("unseen_no_reg", seed(), N=n(5, 20), D=n(2, 8), H=n(4, 12), C=n(2, 5),
+                reg=0.0)]
+    return cases

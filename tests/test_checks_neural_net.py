@@ -1,0 +1,246 @@
+"""Soundness of Assignment 2's checks: every wrong variant loses, every right
+one passes (the variants live in tests/variants/a2_neural_net.py)."""
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cs231n.checks import CheckFailure
+from cs231n.checks import neural_net as checks
+from cs231n.checks._core import quiet
+from cs231n.notebook import answer_cells, nbgrader_meta, read_notebook
+from variants import a2_neural_net as variants
+
+ROOT = Path(__file__).resolve().parents[1]
+GRADED = {g.kind: g for g in checks.GRADED}
+
+
+def fns_of(kind, variant):
+    """The ``fns`` dict of Graded.check: a backward variant is a (forward, backward) pair."""
+    graded = GRADED[kind]
+    if graded.uses:
+        forward, backward = variant
+        return {graded.name: backward, graded.uses[0]: forward}
+    return {graded.name: variant}
+
+
+def grade(kind, variant):
+    """Run the visible and the hidden checks, as a graded notebook does."""
+    graded = GRADED[kind]
+    for label in ("visible", "hidden"):
+        graded.check(fns_of(kind, variant), cases=dict.fromkeys(checks.CASES, label),
+                     reference=None)
+
+
+def _label(variant):
+    return (variant[1] if isinstance(variant, tuple) else variant).__name__
+
+
+def _params(table):
+    return [pytest.param(kind, v, id=f"{kind}-{_label(v)}")
+            for kind, vs in table.items() for v in vs]
+
+
+@pytest.mark.parametrize("kind, variant", _params(variants.CORRECT))
+def test_correct_variant_passes(kind, variant, capsys):
+    """Does a correct implementation, however written, pass every check?"""
+    grade(kind, variant)
+    assert capsys.readouterr().out.count("checks passed") == 2
+
+
+@pytest.mark.parametrize("kind, variant", _params(variants.WRONG))
+def test_wrong_variant_fails(kind, variant):
+    """Does every bug of the catalogue lose its points?"""
+    with pytest.raises(CheckFailure):
+        grade(kind, variant)
+
+
+def test_share_of_wrong_variants_caught(capsys):
+    """What share of the wrong variants do the checks catch? (all of them)"""
+    caught = total = 0
+    with quiet():
+        for kind, vs in variants.WRONG.items():
+            for v in vs:
+                total += 1
+                try:
+                    grade(kind, v)
+                except CheckFailure:
+                    caught += 1
+    with capsys.disabled():
+        print(f"\na2_neural_net checks caught {caught}/{total} wrong variants")
+    assert caught == total
+
+
+def test_every_graded_kind_has_right_and_wrong_variants():
+    """Is every graded function exercised by the soundness suite, and does
+    BASE fill every answer cell?"""
+    assert set(variants.CORRECT) == set(GRADED) == set(variants.WRONG)
+    assert set(variants.BASE) == {g.name for g in checks.GRADED}
+
+
+V = variants
+
+
+@pytest.mark.parametrize("kind, variant, hint", [
+    ("affine_forward", V.affine_forward_no_reshape, r"x\.reshape\(x\.shape\[0\], -1\)"),
+    ("affine_backward", (V.affine_forward_reshape, V.affine_backward_dx_not_reshaped),
+     r"dx\.reshape\(x\.shape\)"),
+    ("affine_backward", (V.affine_forward_reshape, V.affine_backward_db_not_summed),
+     "sums dout over the batch axis"),
+    ("affine_backward", (V.affine_forward_reshape, V.affine_backward_db_mean),
+     "sum over the rows"),
+    ("affine_backward", (V.affine_forward_reshape, V.affine_backward_dw_transposed),
+     "transpose"),
+    ("affine_backward", (V.affine_forward_reshape, V.affine_backward_dx_missing_transpose),
+     r"dout @ w\.T"),
+    ("relu_forward", V.relu_forward_in_place, "x was modified in place"),
+    ("relu_backward", (V.relu_forward_maximum, V.relu_backward_no_mask), "where x < 0"),
+    ("relu_backward", (V.relu_forward_maximum, V.relu_backward_in_place),
+     "dout was modified in place"),
+    ("sigmoid_forward", V.sigmoid_forward_overflow, "exp overflows"),
+    ("sigmoid_backward", (V.sigmoid_forward_caches_x, V.sigmoid_backward_uses_x),
+     r"s \* \(1 - s\)"),
+    ("tanh_backward", (V.tanh_forward_caches_x, V.tanh_backward_uses_x), r"not 1 - x\*\*2"),
+    ("leaky_relu_forward", V.leaky_relu_forward_ignores_alpha, "default alpha"),
+    ("leaky_relu_backward", (V.leaky_relu_forward_where, V.leaky_relu_backward_ignores_alpha),
+     "default alpha"),
+    ("elu_forward", V.elu_forward_mask_overflow, "inf \\* 0 is nan"),
+    ("elu_backward", (V.elu_forward_expm1, V.elu_backward_uses_x), r"not x \+ alpha"),
+    ("svm_loss", V.svm_loss_counts_correct_class, "includes the correct class"),
+    ("svm_loss", V.svm_loss_dscores_not_divided, "not divided by N"),
+    ("softmax_loss", V.softmax_loss_no_shift, "max-shift"),
+    ("softmax_loss", V.softmax_loss_shift_in_place, "scores was modified in place"),
+    ("two_layer_net", V.NetRegOnBiases, "biases are regularised"),
+    ("two_layer_net", V.NetNoRegOnW2, "regularisation of W2"),
+    ("two_layer_net", V.NetNoRegGradW1, r"reg \* W1 is missing"),
+    ("two_layer_net", V.NetTransposedDW2, "transpose"),
+    ("two_layer_net", V.NetDbNotSummed, "sums over the batch axis"),
+    ("two_layer_net", V.NetDscoresNotDivided, "divide dscores by N"),
+    ("two_layer_net", V.NetNoReluMask, "through the ReLU"),
+    ("two_layer_net", V.NetIgnoresRng, "same rng seed"),
+    ("two_layer_net", V.NetUpdatesInLoss, "Solver's job"),
+])
+def test_failure_names_the_bug(kind, variant, hint):
+    """Does the message name the common bug, so a student can fix it,
+    without a RuntimeWarning reaching stderr?"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CheckFailure, match=hint):
+            grade(kind, variant)
+
+
+def test_wrong_gradient_reports_index_and_numeric_value():
+    """Does a wrong backward report the index, the analytic, expected and
+    numeric values of the student's own forward?"""
+    with pytest.raises(CheckFailure) as info:
+        checks.check_backward("relu", V.relu_forward_maximum, V.relu_backward_no_mask)
+    msg = str(info.value)
+    assert "dx[" in msg and "analytic (yours)" in msg
+    assert "numeric gradient of your relu_forward_maximum there: 0" in msg
+
+
+def test_wrong_forward_is_named_in_a_backward_failure():
+    """When the forward is wrong too, is the student told to fix it first?"""
+    def relu_forward_mirrored(x):
+        out = np.maximum(-x, 0)
+        return out, out
+    with pytest.raises(CheckFailure, match="relu_forward_mirrored is wrong on this case too"):
+        checks.check_backward("relu", relu_forward_mirrored, V.relu_backward_where_out)
+
+
+def test_either_one_sided_derivative_is_accepted_at_the_kink():
+    """Are `x > 0` and `x >= 0` masks both right at x == 0 (hidden cases
+    contain exact zeros)?"""
+    for cases in ("visible", "hidden"):
+        checks.check_backward("relu", V.relu_forward_maximum, V.relu_backward_geq, cases=cases)
+
+
+def test_not_implemented_propagates():
+    """Does an unanswered stub show NotImplementedError, not a check failure?"""
+    def stub(x):
+        raise NotImplementedError()
+    with pytest.raises(NotImplementedError):
+        checks.check_forward("relu", stub)
+    with pytest.raises(NotImplementedError):
+        checks.check_backward("relu", V.relu_forward_maximum, lambda dout, cache: stub(dout))
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: checks.check_forward("softplus", V.relu_forward_maximum), "kind"),
+    (lambda: checks.check_backward("svm", V.relu_forward_maximum, V.relu_backward_mask),
+     "kind"),
+    (lambda: checks.check_scores_loss("hinge", V.svm_loss_vectorised), "kind"),
+    (lambda: checks.check_forward("relu", V.relu_forward_maximum, cases="secret"), "cases"),
+    (lambda: checks.check_forward("relu", V.relu_forward_maximum, cases=[]), "cases"),
+    (lambda: checks.check_scores_loss("svm", V.svm_loss_vectorised,
+                                      cases=checks.CASES["affine"]["visible"]), "cases"),
+    (lambda: checks.check_two_layer_net(V.NetRight, cases=None), "cases"),
+    (lambda: checks.make_reference({}, ["not", "a", "dict"]), "cases"),
+    (lambda: checks.NetCase("bad", 0, N=2, D=2, H=2, C=2, reg=1.0), "reg"),
+])
+def test_bad_arguments_raise(call, argument):
+    """Do misspelt options fail loudly, naming the argument?"""
+    with pytest.raises(ValueError, match=argument):
+        call()
+
+
+def _solutions():
+    """kind -> the first CORRECT variant, as make_reference wants them."""
+    out = {}
+    for kind, vs in variants.CORRECT.items():
+        if GRADED[kind].uses:
+            out[GRADED[kind].uses[0]], out[kind] = vs[0]
+        else:
+            out.setdefault(kind, vs[0])
+    return out
+
+
+def test_make_reference_on_random_cases(rng):
+    """Can the grader make a reference for fresh cases, and do the checks
+    then pass every right variant and fail every wrong one on them?"""
+    cases = checks.random_cases(rng)
+    assert set(cases) == set(checks.CASES)
+    ref = checks.make_reference(_solutions(), cases)
+    for key, case_list in cases.items():
+        for case in case_list:
+            assert any(k.startswith(f"{key}/{case.name}/in_") for k in ref), (key, case)
+    assert all(isinstance(v, (np.ndarray, np.generic)) for v in ref.values())
+    with quiet():
+        for kind, vs in variants.CORRECT.items():
+            for v in vs:
+                GRADED[kind].check(fns_of(kind, v), cases=cases, reference=ref)
+        for kind, vs in variants.WRONG.items():
+            for v in vs:
+                with pytest.raises(CheckFailure):
+                    GRADED[kind].check(fns_of(kind, v), cases=cases, reference=ref)
+
+
+def test_random_cases_differ_between_seeds():
+    """Do two grading runs draw different inputs?"""
+    a = checks.random_cases(np.random.default_rng(1))
+    b = checks.random_cases(np.random.default_rng(2))
+    assert a != b
+    assert checks.random_cases(np.random.default_rng(1)) == a
+
+
+def test_graded_entries_match_the_solution_notebooks():
+    """Does every graded name have its answer cell and its test cell in the
+    notebook that GRADED names, and a solution that makes its reference?"""
+    folder = ROOT / "solutions" / checks.ASSIGNMENT
+    for g in checks.GRADED:
+        nb = read_notebook(folder / g.notebook)
+        answers = dict(answer_cells(nb))
+        assert g.name in answers, f"{g.notebook} has no answer cell {g.name}"
+        assert f"def {g.name}(" in answers[g.name] or f"class {g.name}" in answers[g.name]
+        test_ids = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]}
+        assert g.test_cell in test_ids, f"{g.notebook} has no test cell {g.test_cell}"
+        assert checks.SOLUTIONS[g.kind] == (g.notebook, g.name)
+        assert all(u in {h.name for h in checks.GRADED} for u in g.uses)
+
+
+def test_check_at_least_is_reexported():
+    """Is check_at_least available to the notebooks of this assignment?"""
+    checks.check_at_least(0.95, 0.9, "validation accuracy")
+    with pytest.raises(CheckFailure, match="below"):
+        checks.check_at_least(0.85, 0.9, "validation accuracy")
