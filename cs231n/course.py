@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import given
 from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook, split_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,9 +77,22 @@ def release(names=None, *, root=ROOT, dest=None):
         When nbgrader fails or solution or hidden-test text reaches the release.
     """
     root = Path(root)
+    into_course = dest is None
     dest = Path(dest) if dest is not None else root / "assignments"
     problems = []
     for aid in assignments(root, names):
+        # Code given from earlier solutions goes into solutions/<aid>/ first, so
+        # that nbgrader copies it; a release elsewhere (a test) only checks it.
+        try:
+            stale = given.stale(aid, root=root)
+            if stale and into_course:
+                given.write(aid, root=root)
+            elif stale:
+                problems += stale
+                continue
+        except (OSError, ValueError) as e:
+            problems.append(f"{aid}: could not write its given code: {e}")
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "release"
             # A throwaway gradebook: releasing must not touch the course's.

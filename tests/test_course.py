@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from cs231n import course
+from cs231n import course, given
 from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 
 ROOT = course.ROOT
@@ -151,6 +151,34 @@ def test_release_is_in_step_with_solutions(tmp_path):
             a = (tmp_path / aid / rel).read_bytes()
             b = (ROOT / "assignments" / aid / rel).read_bytes()
             assert a == b, f"assignments/{aid}/{rel} is out of date: run `make release`"
+
+
+@pytest.mark.parametrize("aid", sorted(given.GIVEN))
+def test_given_code_is_in_step_with_solutions(aid):
+    """Is each module given to a later assignment what the solutions generate now?"""
+    assert given.stale(aid, root=ROOT) == []
+
+
+def test_given_code_takes_answer_cells_without_markers(mini_course, monkeypatch):
+    """Does a given module hold the answer cell's code, markers dropped, and
+    does a missing name or a stale file say so?"""
+    monkeypatch.setitem(given.GIVEN, "later", {
+        "earlier.py": ("demo", {"demo.ipynb": ("double",)})})
+    (mini_course / "solutions" / "later").mkdir()
+    text = given.render("earlier.py", "demo", {"demo.ipynb": ("double",)}, root=mini_course)
+    assert "SOLUTION" not in text and "return 2 * x" in text
+    ns = {}
+    exec(compile(text, "earlier.py", "exec"), ns)
+    assert ns["double"](4) == 8
+    assert given.stale("later", root=mini_course) == [
+        "solutions/later/earlier.py: missing: run `make release`"]
+    given.write("later", root=mini_course)
+    assert given.stale("later", root=mini_course) == []
+    make_notebook(mini_course / "solutions" / "demo" / "demo.ipynb", "return x + x",
+                  "assert double(3) == 6")
+    assert "out of step" in given.stale("later", root=mini_course)[0]
+    with pytest.raises(ValueError, match="triple"):
+        given.render("earlier.py", "demo", {"demo.ipynb": ("triple",)}, root=mini_course)
 
 
 def test_release_has_no_leaks():
