@@ -3,6 +3,7 @@ import contextlib
 import functools
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,40 @@ def unchanged(name, before, after):
                  "and copy before changing a slice of it.")
 
 
+def finite_loss(name, label, loss, grad, grad_name, hint=""):
+    """Fail when the loss or its gradient ``grad_name`` holds nan or inf.
+
+    ``hint`` is the message's last line (empty for none).
+    """
+    if not np.isfinite(loss):
+        fail(name, f"loss is not finite ({loss}) on {label}", hint)
+    if not np.all(np.isfinite(grad)):
+        fail(name, f"{grad_name} is not finite (nan/inf in {grad_name}) on {label}", hint)
+
+
+def expect_value(name, what, value, expected, label, hints, tol):
+    """Fail unless the number ``value`` is close to ``expected``.
+
+    Parameters
+    ----------
+    name : str
+        The student's function, for the message.
+    what : str
+        The quantity, e.g. "the loss".
+    value, expected : float
+    label : str
+        The test case, e.g. "test case 'small' (N=5, C=3)".
+    hints : list of (value, message)
+        Common-bug candidates (``first_hint``).
+    tol : dict
+        ``rtol`` and ``atol``.
+    """
+    if not close(value, expected, **tol):
+        hint = first_hint(value, hints, **tol)
+        fail(name, f"{what} is wrong on {label}", f"expected {expected:.8g}, got {value:.8g}",
+             "hint: " + hint if hint else "")
+
+
 def close(actual, expected, rtol, atol):
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
@@ -139,3 +174,33 @@ def case_inputs(ref, kind, case):
 def float32_tolerance():
     """Tolerance for float32 inputs, documented in the notebooks."""
     return dict(rtol=1e-4, atol=1e-5)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded function: where it is defined, which test cell carries its
+    points, and how to check it on cases of the grader's choosing.
+
+    Each check module subclasses it with its ``check`` and lists its graded
+    functions in ``GRADED``; the grader reads only these fields and ``check``.
+    """
+    name: str          # the function or class the student defines
+    notebook: str
+    test_cell: str     # grade_id of the test cell that awards its points
+    kind: str          # which check of the module, and on which cases
+    uses: tuple = ()   # other graded names the check calls (a backward's forward)
+    watch: tuple = ()  # attributes of an instance the check reads (a class's state)
+
+    def check(self, fns, *, cases, reference):
+        """Run this function's check on ``random_cases`` and their reference.
+
+        Parameters
+        ----------
+        fns : dict
+            name -> callable, for ``self.name`` and every name in ``self.uses``.
+        cases : dict
+            As returned by the module's ``random_cases``.
+        reference : dict
+            The module's ``make_reference(solutions, cases)``.
+        """
+        raise NotImplementedError("each check module's Graded subclass defines check")

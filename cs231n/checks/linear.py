@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad
-from ._core import (array, call, case_inputs, close, fail, first_hint,
-                    float32_tolerance, passed, scalar, unchanged, worst_index)
+from . import _core
+from ._core import (array, call, case_inputs, close, expect_value, fail, finite_loss,
+                    first_hint, float32_tolerance, passed, scalar, unchanged, worst_index)
 from ._core import reference as stored_reference
 
 __all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
@@ -254,18 +255,12 @@ def _check_loss(fn, kind, cases, ref):
         loss, dW = _call_loss(fn, name, W, X, y, reg)
         count += 3
 
-        if not np.isfinite(loss) or not np.all(np.isfinite(dW)):
-            bad = "loss" if not np.isfinite(loss) else "dW"
-            hint = ""
-            if kind == "softmax" and case.offset:
-                hint = (f"the scores here are near {case.offset:g} and exp overflows: subtract "
-                        "each row's maximum score before np.exp (the max-shift)")
-            fail(name, f"{bad} is not finite ({loss if bad == 'loss' else 'nan/inf in dW'}) "
-                       f"on {label}", hint)
-        if not close(loss, expected_loss, **LOSS_TOL):
-            fail(name, f"the loss is wrong on {label}",
-                 f"expected {expected_loss:.8g}, got {loss:.8g}",
-                 "hint: " + h if (h := first_hint(loss, loss_hints, **LOSS_TOL)) else "")
+        hint = ""
+        if kind == "softmax" and case.offset:
+            hint = (f"the scores here are near {case.offset:g} and exp overflows: subtract "
+                    "each row's maximum score before np.exp (the max-shift)")
+        finite_loss(name, label, loss, dW, "dW", hint)
+        expect_value(name, "the loss", loss, expected_loss, label, loss_hints, LOSS_TOL)
         if not close(dW, expected_dW, **GRAD_TOL):
             i, got, want = worst_index(dW, expected_dW)
             hint = first_hint(dW, grad_hints, **GRAD_TOL)
@@ -342,10 +337,7 @@ def check_penalty(fn, kind, *, cases="visible", reference=None):
                  (0.5 * want, "you have half the expected value: the L1 part is "
                               "reg * sum(|W|), without a factor 0.5"),
                  (want / case.reg, "the penalty is not multiplied by reg")]
-        if not close(value, want, **LOSS_TOL):
-            fail(name, f"the penalty is wrong on {label}",
-                 f"expected {want:.8g}, got {value:.8g}",
-                 "hint: " + h if (h := first_hint(value, hints, **LOSS_TOL)) else "")
+        expect_value(name, "the penalty", value, want, label, hints, LOSS_TOL)
         grad_hints = [(2 * want_dW, "dW is twice the expected gradient: d/dW of "
                                     "0.5 * reg * W**2 is reg * W"),
                       (want_dW / case.reg, "dW is not multiplied by reg"),
@@ -541,22 +533,14 @@ def check_at_least(value, minimum, what):
 
 # ------------------------------------------------------------ for the grader
 
-@dataclass(frozen=True)
-class Graded:
-    """A graded function: where it is defined, which test cell carries its
-    points, and how to check it on cases of the grader's choosing."""
-    name: str          # the function or class the student defines
-    notebook: str
-    test_cell: str     # grade_id of the test cell that awards its points
-    kind: str          # "svm", "softmax", a penalty kind, or "classifier"
-    uses: tuple = ()   # other names of the student's the check calls (none here)
-    watch: tuple = ()  # attributes of an instance the check reads (classes)
+class Graded(_core.Graded):
+    """A graded function of this assignment (``_core.Graded``): ``kind`` is
+    "svm", "softmax", a penalty kind or "classifier"; none ``uses`` another,
+    LinearClassifier's check ``watch``-es W."""
 
     def check(self, fns, *, cases, reference):
-        """Run this function's check on ``random_cases`` and their reference.
-
-        ``fns`` maps ``name`` (and each of ``uses``) to a callable.
-        """
+        """Run this function's check on ``random_cases`` and their reference
+        (see ``_core.Graded.check``)."""
         fn = fns[self.name]
         if self.kind == "svm":
             check_svm_loss(fn, cases=cases["loss"], reference=reference)

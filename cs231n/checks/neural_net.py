@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad, numeric_grad_array
-from ._core import (CheckFailure, array, call, case_inputs, close, fail, first_hint,
-                    passed, scalar, unchanged, worst_index)
+from . import _core
+from ._core import (CheckFailure, array, call, case_inputs, close, expect_value, fail,
+                    finite_loss, first_hint, passed, scalar, unchanged, worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
@@ -700,14 +701,11 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
         loss, dscores = _call_loss(fn, name, scores, y)
         count += 3
         want, want_d = float(ref[p + "loss"]), ref[p + "dscores"]
-        if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
-            bad = "loss" if not np.isfinite(loss) else "dscores"
-            hint = ""
-            if kind == "softmax" and case.offset:
-                hint = (f"the scores here are near {case.offset:g} and exp over- or underflows: "
-                        "subtract each row's maximum score before np.exp (the max-shift)")
-            fail(name, f"{bad} is not finite ({loss if bad == 'loss' else 'nan/inf in dscores'})"
-                       f" on {label}", "hint: " + hint if hint else "")
+        hint = ""
+        if kind == "softmax" and case.offset:
+            hint = (f"hint: the scores here are near {case.offset:g} and exp over- or "
+                    "underflows: subtract each row's maximum score before np.exp (the max-shift)")
+        finite_loss(name, label, loss, dscores, "dscores", hint)
         onehot = np.eye(C)[y]
         loss_hints = [(N * want, "the loss is summed over the examples: divide by N (it is "
                                  "the mean over examples)")]
@@ -727,10 +725,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
                                                     "dscores = (p - onehot(y)) / N"))
         loss_hints = [(v, m) for v, m in loss_hints if not close(v, want, **OUT_TOL)]
         grad_hints = [(v, m) for v, m in grad_hints if not close(v, want_d, **GRAD_TOL)]
-        if not close(loss, want, **OUT_TOL):
-            fail(name, f"the loss is wrong on {label}",
-                 f"expected {want:.8g}, got {loss:.8g}",
-                 "hint: " + h if (h := first_hint(loss, loss_hints, **OUT_TOL)) else "")
+        expect_value(name, "the loss", loss, want, label, loss_hints, OUT_TOL)
         if not close(dscores, want_d, **GRAD_TOL):
             i, got, exp = worst_index(dscores, want_d)
             lines = [f"largest difference at dscores{list(i)}: analytic (yours) {got:.8g}, "
@@ -937,10 +932,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         if not np.isfinite(loss):
             fail(name + ".loss", f"the loss is not finite ({loss}) on {label}",
                  "hint: subtract each row's maximum score before np.exp (the max-shift)")
-        if not close(loss, want, **OUT_TOL):
-            fail(name + ".loss", f"the loss is wrong on {label}",
-                 f"expected {want:.8g}, got {loss:.8g}",
-                 "hint: " + h if (h := first_hint(loss, loss_hints, **OUT_TOL)) else "")
+        expect_value(name + ".loss", "the loss", loss, want, label, loss_hints, OUT_TOL)
         count += 3
         # Backprop order: the second layer first, so a right dW2 and db2 point
         # at the ReLU or the first layer.
@@ -1001,29 +993,14 @@ def _numeric_net_at(net, name, W, key, index, X, y):
 
 # ------------------------------------------------------------ for the grader
 
-@dataclass(frozen=True)
-class Graded:
-    """A graded function: where it is defined, which test cell carries its
-    points, and how to check it on cases of the grader's choosing."""
-    name: str          # the function or class the student defines
-    notebook: str
-    test_cell: str     # grade_id of the test cell that awards its points
-    kind: str          # a key of SOLUTIONS: "affine_forward", ..., "two_layer_net"
-    uses: tuple = ()   # other graded names the check calls (a backward's forward)
-    watch: tuple = ()  # attributes of an instance the check reads (the net's params)
+class Graded(_core.Graded):
+    """A graded function of this assignment (``_core.Graded``): ``kind`` is a
+    key of SOLUTIONS ("affine_forward", ..., "two_layer_net"), a backward
+    ``uses`` its forward, TwoLayerNet's check ``watch``-es the net's params."""
 
     def check(self, fns, *, cases, reference):
-        """Run this function's check on ``random_cases`` and their reference.
-
-        Parameters
-        ----------
-        fns : dict
-            name -> callable, for ``self.name`` and every name in ``self.uses``.
-        cases : dict
-            As returned by ``random_cases``.
-        reference : dict
-            ``make_reference(solutions, cases)``.
-        """
+        """Run this function's check on ``random_cases`` and their reference
+        (see ``_core.Graded.check``)."""
         fn = fns[self.name]
         if self.kind == "two_layer_net":
             check_two_layer_net(fn, cases=cases["two_layer_net"], reference=reference)
