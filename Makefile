@@ -33,7 +33,8 @@ help:
 	@echo "make reference  recompute the checks' reference values from solutions/"
 	@echo "make grade ASSIGNMENT=a1_linear [JOBS=2]"
 	@echo "                grade submitted/*/ASSIGNMENT: autograde, integrity pass, report"
-	@echo "make demo       release, sample submissions, grade, report, all in .demo/"
+	@echo "make demo [ASSIGNMENT=a2_neural_net]"
+	@echo "                release, sample submissions, grade, report, all in .demo/"
 	@echo "make bench      print the speed ratios of the vectorised code"
 	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
 
@@ -72,6 +73,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_linear.py
+	$(BIN)/python tests/benchmarks/bench_neural_net.py
 
 bench-grading: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_grading.py

@@ -20,17 +20,13 @@ Usage::
 Exit status is 0 (it reports, it does not judge) unless ``--check`` is given
 and a ratio is over its target, or the naive and vectorised versions disagree.
 """
-import argparse
-import contextlib
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from cs231n.notebook import load_answers
+from _common import (best_times, load_functions, make_parser, parse_and_run, print_machine,
+                     warm_up)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "a1_linear"
@@ -43,67 +39,6 @@ WANTED = {
 }
 N, D, C, REG = 500, 3073, 10, 1e-3
 TARGET = 1.5
-
-
-def load_functions(folder):
-    """``{name: function}`` for every name in WANTED, from the folder's notebooks."""
-    wanted = [n for names in WANTED.values() for n in names]
-    first = [folder / nb for nb in WANTED]
-    rest = sorted(p for p in folder.glob("*.ipynb") if p not in first)
-    found = {}
-    for path in first + rest:
-        if not path.exists() or all(n in found for n in wanted):
-            continue
-        ns = load_answers(path)
-        found.update({n: ns[n] for n in wanted if n in ns and n not in found})
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        raise SystemExit(f"bench_linear: no answer cell of {folder}/*.ipynb defines "
-                         f"{', '.join(missing)}")
-    return found
-
-
-def blas_info():
-    """One line per BLAS/OpenMP library numpy loaded (threadpoolctl if present)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return ["BLAS: threadpoolctl not installed; see numpy.show_config()"]
-    lines = []
-    for lib in threadpool_info():
-        lines.append(f"{lib.get('user_api')}: {lib.get('internal_api')} "
-                     f"{lib.get('version')} threads={lib.get('num_threads')} "
-                     f"arch={lib.get('architecture', '?')}")
-    return lines or ["BLAS: threadpoolctl found no library"]
-
-
-def best_times(candidates, *, repeats, number):
-    """Best-of-``repeats`` seconds per call of each candidate, interleaved.
-
-    Parameters
-    ----------
-    candidates : dict of str -> callable
-        Called with no argument.
-    repeats : dict of str -> int
-        How many measurements of each candidate (slow ones get fewer).
-    number : dict of str -> int
-        Calls per measurement (fast ones get more, to rise above timer noise).
-
-    Returns
-    -------
-    dict of str -> float
-    """
-    best = {name: float("inf") for name in candidates}
-    for r in range(max(repeats.values())):
-        for name, fn in candidates.items():
-            if r >= repeats[name]:
-                continue
-            k = number[name]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / k)
-    return best
 
 
 def compare(fns, W, X, y):
@@ -121,41 +56,18 @@ def compare(fns, W, X, y):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a ratio is over its target")
-    parser.add_argument("--repeats", type=int, default=15,
-                        help="measurements of each fast candidate (best one counts)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS to this many threads (needs threadpoolctl); "
-                             "1 gives steadier ratios on a busy machine")
-    parser.add_argument("--solutions", type=Path, default=SOLUTIONS,
-                        help="folder of the solution notebooks (default: %(default)s)")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    limit = contextlib.nullcontext()
-    if args.threads is not None:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
-        limit = threadpool_limits(limits=args.threads, user_api="blas")
-    with limit:
-        return run(args)
+    parser = make_parser(__doc__, SOLUTIONS,
+                         check_help="exit 1 when a ratio is over its target",
+                         repeats_help="measurements of each fast candidate (best one counts)")
+    return parse_and_run(parser, run, argv)
 
 
 def run(args):
-
+    """Measure, print, and return the exit status (see the module docstring)."""
     print(f"bench_linear: N={N} D={D} C={C} float64 reg={REG}")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}")
-    for line in blas_info():
-        print(f"  {line}")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average {load} on {os.cpu_count()} CPUs (a busy machine skews the ratios)")
+    print_machine()
 
-    fns = load_functions(args.solutions)
+    fns = load_functions(args.solutions, WANTED, "bench_linear")
     rng = np.random.default_rng(0)
     # Mean-subtracted CIFAR pixels have about this spread; the last column is the bias.
     X = 60.0 * rng.standard_normal((N, D))
@@ -176,8 +88,7 @@ def run(args):
             fn = fns[f"{kind}_loss_{variant}"]
             candidates[f"{kind}_{variant}"] = lambda fn=fn: fn(W, X, y, REG)
 
-    best_times(candidates, repeats=dict.fromkeys(candidates, 1),
-               number=dict.fromkeys(candidates, 1))  # warm caches and thread pools
+    warm_up(candidates)
     slow = {name: name.endswith("naive") for name in candidates}
     t = best_times(
         candidates,

@@ -1,0 +1,157 @@
+"""Helpers shared by the speed benchmarks of this folder (``bench_*.py``).
+
+Loading the graded functions from the solution notebooks, timing callables
+that take turns (interleaved best-of-several, the only ratios that mean
+anything on a shared, noisy machine), describing the machine, and the
+command-line options every benchmark has.
+
+The benchmarks are run as scripts, ``python tests/benchmarks/bench_x.py``:
+Python puts the script's folder first on ``sys.path``, so ``from _common
+import ...`` finds this module.
+"""
+import argparse
+import contextlib
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cs231n.notebook import load_answers
+
+
+def load_functions(folder, wanted, prog):
+    """``{name: object}`` for every name in ``wanted``, from the folder's notebooks.
+
+    Parameters
+    ----------
+    folder : Path
+    wanted : dict of str -> list of str
+        Notebook file name -> the names defined there.  A name not found
+        there is looked for in the other notebooks of the folder, so moving a
+        function does not break the benchmark.
+    prog : str
+        The benchmark's name, for the error messages.
+
+    Raises
+    ------
+    SystemExit
+        When the folder is missing or a name is defined in none of its notebooks.
+    """
+    if not folder.is_dir():
+        raise SystemExit(f"{prog}: no folder {folder} (see --solutions)")
+    names = [n for ns in wanted.values() for n in ns]
+    first = [folder / nb for nb in wanted]
+    rest = sorted(p for p in folder.glob("*.ipynb") if p not in first)
+    found = {}
+    for path in first + rest:
+        if not path.exists() or all(n in found for n in names):
+            continue
+        ns = load_answers(path)
+        found.update({n: ns[n] for n in names if n in ns and n not in found})
+    missing = [n for n in names if n not in found]
+    if missing:
+        where = ", ".join(p.name for p in first + rest if p.exists()) or "no notebook"
+        raise SystemExit(f"{prog}: no answer cell of {folder}/*.ipynb defines "
+                         f"{', '.join(missing)} (looked in {where})")
+    return found
+
+
+def blas_info():
+    """One line per BLAS/OpenMP library numpy loaded (threadpoolctl if present)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["BLAS: threadpoolctl not installed; see numpy.show_config()"]
+    lines = []
+    for lib in threadpool_info():
+        lines.append(f"{lib.get('user_api')}: {lib.get('internal_api')} "
+                     f"{lib.get('version')} threads={lib.get('num_threads')} "
+                     f"arch={lib.get('architecture', '?')}")
+    return lines or ["BLAS: threadpoolctl found no library"]
+
+
+def print_machine():
+    """Print the Python and numpy versions, the BLAS libraries and the load."""
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"{platform.machine()}")
+    for line in blas_info():
+        print(f"  {line}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (a busy machine skews the ratios)")
+
+
+def best_times(candidates, *, repeats, number):
+    """Best-of-``repeats`` seconds per call of each candidate, interleaved.
+
+    Parameters
+    ----------
+    candidates : dict of str -> callable
+        Called with no argument.
+    repeats : dict of str -> int
+        How many measurements of each candidate (slow ones may get fewer).
+    number : dict of str -> int
+        Calls per measurement (fast ones get more, to rise above timer noise).
+
+    Returns
+    -------
+    dict of str -> float
+    """
+    best = {name: float("inf") for name in candidates}
+    for r in range(max(repeats.values())):
+        for name, fn in candidates.items():
+            if r >= repeats[name]:
+                continue
+            k = number[name]
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / k)
+    return best
+
+
+def warm_up(candidates):
+    """Call each candidate once, so that caches and thread pools are ready
+    before ``best_times`` measures."""
+    best_times(candidates, repeats=dict.fromkeys(candidates, 1),
+               number=dict.fromkeys(candidates, 1))
+
+
+def make_parser(doc, solutions, *, check_help, repeats_help):
+    """The options of every benchmark: --check, --repeats, --threads, --solutions.
+
+    Parameters
+    ----------
+    doc : str
+        The benchmark's module docstring; its first line describes the parser.
+    solutions : Path
+        Default folder of the solution notebooks.
+    check_help, repeats_help : str
+        What --check and --repeats mean for this benchmark.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help=check_help)
+    parser.add_argument("--repeats", type=int, default=15, help=repeats_help)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS to this many threads (needs threadpoolctl); "
+                             "1 gives steadier ratios on a busy machine")
+    parser.add_argument("--solutions", type=Path, default=solutions,
+                        help="folder of the solution notebooks (default: %(default)s)")
+    return parser
+
+
+def parse_and_run(parser, run, argv=None):
+    """Parse the options, limit the BLAS threads if asked, and return ``run(args)``."""
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    limit = contextlib.nullcontext()
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
+        limit = threadpool_limits(limits=args.threads, user_api="blas")
+    with limit:
+        return run(args)
