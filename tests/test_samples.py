@@ -4,6 +4,7 @@ Nothing here executes a notebook: the samples' grades are the grading
 pipeline's business (its own slow tests run them); these tests check that the
 generator writes what each sample says.
 """
+import importlib
 import json
 import re
 import textwrap
@@ -12,31 +13,37 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cs231n.checks.linear import GRADED
+from cs231n import course
 from cs231n.grading import integrity, samples, structure
 from cs231n.grading.samples import Sample
 from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / "assignments" / "a1_linear"
-CORPUS = ROOT / "tests" / "variants" / "a1_linear.py"
+# Graded test cells that only nbgrader scores (no function behind them).
+NOTEBOOK_ONLY = {"a1_linear": {"test_best_val", "test_best_val_accuracy"},
+                 "a2_neural_net": {"test_best_val_accuracy"}}
+
+
+@pytest.fixture(scope="module", params=sorted(NOTEBOOK_ONLY))
+def aid(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    return samples.load_corpus(CORPUS)
+def corpus(aid):
+    return samples.load_corpus(course.corpus_path(aid))
 
 
 @pytest.fixture(scope="module")
-def written(corpus, tmp_path_factory):
+def written(aid, corpus, tmp_path_factory):
     dest = tmp_path_factory.mktemp("samples")
-    out = samples.write_samples(RELEASE, corpus, dest, assignment="a1_linear")
-    return {s.student: s for s in out}, dest
+    out = samples.write_samples(ROOT / "assignments" / aid, corpus, dest, assignment=aid)
+    return {s.student: s for s in out}, dest, aid
 
 
 @pytest.fixture(scope="module")
-def released():
-    return {p.name: read_notebook(p) for p in sorted(RELEASE.glob("*.ipynb"))}
+def released(aid):
+    return {p.name: read_notebook(p) for p in sorted((ROOT / "assignments" / aid).glob("*.ipynb"))}
 
 
 def _cells_by_id(nb):
@@ -44,15 +51,15 @@ def _cells_by_id(nb):
             if nbgrader_meta(c).get("grade_id")}
 
 
-def _submitted(dest, student):
-    folder = dest / student / "a1_linear"
+def _submitted(dest, student, aid="a1_linear"):
+    folder = dest / student / aid
     return {p.name: p for p in sorted(folder.iterdir())}
 
 
-def _notebooks(dest, student):
+def _notebooks(dest, student, aid="a1_linear"):
     """The sample's notebooks that are JSON, as dicts."""
     out = {}
-    for name, path in _submitted(dest, student).items():
+    for name, path in _submitted(dest, student, aid).items():
         try:
             out[name] = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
@@ -71,12 +78,12 @@ def _answer_names(released):
     return names
 
 
-# ------------------------------------------------------- the a1 samples
+# ------------------------------------------------- the assignments' samples
 
 def test_every_sample_has_a_folder_and_an_expectation(written):
-    """Is every sample written, and listed in expected-a1_linear.json?"""
-    by_name, dest = written
-    expected = json.loads((dest / "expected-a1_linear.json").read_text())
+    """Is every sample written, and listed in expected-<assignment>.json?"""
+    by_name, dest, aid = written
+    expected = json.loads((dest / f"expected-{aid}.json").read_text())
     assert set(expected) == set(by_name)
     folders = {p.name for p in dest.iterdir() if p.is_dir()}
     assert folders == set(by_name)
@@ -84,17 +91,17 @@ def test_every_sample_has_a_folder_and_an_expectation(written):
 
 def test_samples_without_transform_submit_every_notebook(written, released):
     """Does a sample without a transform submit exactly the released notebooks?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student, sample in by_name.items():
         if sample.transform is None:
-            assert set(_submitted(dest, student)) == set(released), student
+            assert set(_submitted(dest, student, aid)) == set(released), student
 
 
 def test_written_notebooks_are_valid_nbformat(written):
     """Is every JSON notebook written valid nbformat 4, without outputs?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student in by_name:
-        for name, nb in _notebooks(dest, student).items():
+        for name, nb in _notebooks(dest, student, aid).items():
             node = nbformat.from_dict(nb)
             nbformat.validate(node, version=4)
             ids = [c["id"] for c in nb["cells"]]
@@ -107,9 +114,9 @@ def test_written_notebooks_are_valid_nbformat(written):
 
 def test_correct_sample_fills_every_answer_cell_with_base(written, corpus, released):
     """Does 'correct' hold BASE, renamed to the released names, in every answer cell?"""
-    _, dest = written
+    _, dest, aid = written
     names = _answer_names(released)
-    nbs = _notebooks(dest, "correct")
+    nbs = _notebooks(dest, "correct", aid)
     for nb_name, nb in nbs.items():
         for gid, cell in _cells_by_id(nb).items():
             if gid in names:
@@ -120,10 +127,10 @@ def test_correct_sample_fills_every_answer_cell_with_base(written, corpus, relea
 def test_fills_go_to_their_cell_and_the_rest_is_base(written, corpus, released):
     """Does each sample's fill land in its own cell, every other answer cell
     keep BASE, and every answer cell compile and define its released name?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     names = _answer_names(released)
     for student, sample in by_name.items():
-        for nb_name, nb in _notebooks(dest, student).items():
+        for nb_name, nb in _notebooks(dest, student, aid).items():
             for gid, cell in _cells_by_id(nb).items():
                 if gid not in names:
                     continue
@@ -138,11 +145,11 @@ def test_fills_go_to_their_cell_and_the_rest_is_base(written, corpus, released):
 def test_only_answer_cells_change_without_transform(written, released):
     """Are the cells other than answers (tests, prose, given code) as released,
     with their ids, when a sample has no transform?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student, sample in by_name.items():
         if sample.transform is not None:
             continue
-        for nb_name, nb in _notebooks(dest, student).items():
+        for nb_name, nb in _notebooks(dest, student, aid).items():
             ref = released[nb_name]
             assert [c["id"] for c in nb["cells"]] == [c["id"] for c in ref["cells"]]
             for got, want in zip(nb["cells"], ref["cells"]):
@@ -152,9 +159,9 @@ def test_only_answer_cells_change_without_transform(written, released):
 
 def test_written_answers_get_one_line(written, released):
     """Is every markdown answer cell filled with a one-line sample answer?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student in by_name:
-        for nb in _notebooks(dest, student).values():
+        for nb in _notebooks(dest, student, aid).values():
             for c in nb["cells"]:
                 meta = nbgrader_meta(c)
                 if meta.get("solution") and c["cell_type"] == "markdown":
@@ -165,10 +172,10 @@ def test_written_answers_get_one_line(written, released):
 def test_integrity_pass_finds_the_filled_definitions(written, corpus):
     """Does the integrity pass's lookup find each graded name in the cell that
     the sample filled for it?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student, sample in by_name.items():
-        nbs = _notebooks(dest, student)
-        for graded in GRADED:
+        nbs = _notebooks(dest, student, aid)
+        for graded in importlib.import_module(course.CHECKS[aid]).GRADED:
             nb = nbs.get(graded.notebook)
             if nb is None or nb.get("cells") is None:
                 continue
@@ -182,16 +189,19 @@ def test_structure_flags_match_the_inspection(written):
     """Does structure.inspect_submission find exactly the structure flags that
     each sample expects (deleted, renamed, broken, edited, reordered,
     duplicated, monkeypatched)?"""
-    by_name, dest = written
+    by_name, dest, aid = written
     for student, sample in by_name.items():
-        found = structure.inspect_submission(dest / student / "a1_linear", RELEASE)
+        found = structure.inspect_submission(dest / student / aid,
+                                             ROOT / "assignments" / aid)
         want = sample.flags & set(samples.STRUCTURE_FLAGS)
         assert set(found.flags) == want, f"{student}: {found.problems}"
 
 
 def test_transforms_did_what_they_say(written, released):
     """Did each transform of the a1 samples change what its name says?"""
-    _, dest = written
+    _, dest, aid = written
+    if aid != "a1_linear":
+        pytest.skip("the transforms checked here are a1's")
     subs = {s: _submitted(dest, s) for s in ["invalid-notebook", "missing-notebook",
                                              "renamed-notebook"]}
     with pytest.raises(ValueError):
@@ -201,7 +211,7 @@ def test_transforms_did_what_they_say(written, released):
 
     def ids(student):
         return [nbgrader_meta(c).get("grade_id")
-                for c in _notebooks(dest, student)["svm.ipynb"]["cells"]]
+                for c in _notebooks(dest, student, aid)["svm.ipynb"]["cells"]]
     release_ids = [nbgrader_meta(c).get("grade_id") for c in released["svm.ipynb"]["cells"]]
     assert "test_svm_loss_vectorized" not in ids("test-cell-deleted")
     assert ids("test-cell-duplicated").count("test_svm_loss_naive") == 2
@@ -213,17 +223,17 @@ def test_transforms_did_what_they_say(written, released):
 
 
 def test_expected_outcomes_are_complete_and_consistent(written, released):
-    """Does every entry of expected-a1_linear.json say what is lost, what is
+    """Does every entry of expected-<assignment>.json say what is lost, what is
     flagged, the status and why, in the pipeline's vocabulary?"""
-    by_name, dest = written
-    expected = json.loads((dest / "expected-a1_linear.json").read_text())
+    by_name, dest, aid = written
+    expected = json.loads((dest / f"expected-{aid}.json").read_text())
     tests = {nb: [g for g, c in _cells_by_id(n).items()
                   if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")
                   and c["cell_type"] == "code"] for nb, n in released.items()}
     all_tests = {g for gs in tests.values() for g in gs}
-    graded_cells = {g.test_cell for g in GRADED}
+    graded_cells = {g.test_cell for g in importlib.import_module(course.CHECKS[aid]).GRADED}
     notebook_only = all_tests - graded_cells
-    assert notebook_only == {"test_best_val", "test_best_val_accuracy"}
+    assert notebook_only == NOTEBOOK_ONLY[aid]
     for student, entry in expected.items():
         assert set(entry) == {"lose", "flags", "status", "note"}, student
         assert set(entry["lose"]) <= all_tests, student
@@ -244,8 +254,10 @@ def test_expected_outcomes_are_complete_and_consistent(written, released):
 def test_corpus_samples_use_the_variants_they_claim(corpus):
     """Do 'correct' and 'different' use only right variants, and does each
     bug-* sample put a wrong variant last in the cell it fills?"""
-    right = {f for fs in corpus.CORRECT.values() for f in fs}
-    wrong = {f for fs in corpus.WRONG.values() for f in fs}
+    def flat(table):  # a backward's variants are (forward, backward) pairs
+        return {g for fs in table.values() for f in fs
+                for g in (f if isinstance(f, tuple) else (f,))}
+    right, wrong = flat(corpus.CORRECT), flat(corpus.WRONG)
     for sample in corpus.SAMPLES:
         objects = [i for items in sample.fills.values() for i in items if not isinstance(i, str)]
         if sample.student in ("correct", "different"):
@@ -261,7 +273,8 @@ def test_samples_module_holds_no_answer():
     """Does cs231n/grading/samples.py (readable by students) define none of the
     graded functions?"""
     text = Path(samples.__file__).read_text()
-    for graded in GRADED:
+    for graded in [g for m in course.CHECKS.values()
+                   for g in importlib.import_module(m).GRADED]:
         assert not re.search(rf"^\s*(def|class)\s+{graded.name}\b", text, re.M), graded.name
 
 
