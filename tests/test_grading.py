@@ -4,17 +4,19 @@ import inspect
 import json
 import os
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cs231n.checks import linear
+from cs231n.checks import linear, neural_net
 from cs231n.grading import integrity, protocol, structure
 from cs231n.grading.samples import cell_code
 from cs231n.notebook import read_notebook
 from variants import a1_linear as variants
+from variants import a2_neural_net as variants_a2
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "assignments" / "a1_linear"
@@ -149,7 +151,7 @@ for _g in linear.GRADED:
     GRADED_BY_KIND.setdefault(_g.kind, _g)
 
 
-def _dependencies(obj):
+def _dependencies(obj, corpus=variants):
     """Corpus objects that ``obj`` needs (its bases and the functions it
     calls), in definition order, followed by ``obj``."""
     names = set()
@@ -157,18 +159,18 @@ def _dependencies(obj):
     while todo:
         o = todo.pop()
         if inspect.isclass(o):
-            todo += [b for b in o.__bases__ if b.__module__ == variants.__name__]
+            todo += [b for b in o.__bases__ if b.__module__ == corpus.__name__]
             todo += [f for f in vars(o).values() if inspect.isfunction(f)]
             names.add(o.__name__)
         elif inspect.isfunction(o):
             for n in o.__code__.co_names:
-                dep = getattr(variants, n, None)
+                dep = getattr(corpus, n, None)
                 if (inspect.isfunction(dep) or inspect.isclass(dep)) and n not in names:
                     names.add(n)
                     todo.append(dep)
             if o.__qualname__ == o.__name__:
                 names.add(o.__name__)
-    members = [v for _, v in inspect.getmembers(variants)
+    members = [v for _, v in inspect.getmembers(corpus)
                if (inspect.isfunction(v) or inspect.isclass(v)) and v.__name__ in names
                and v is not obj]
     members.sort(key=lambda v: inspect.getsourcelines(v)[1])
@@ -287,6 +289,45 @@ def test_helper_from_another_answer_cell_is_found(judge):
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
     result = integrity.check_function(judge, graded, {"cells": cells}, deny=DENY)
     assert result.passed, result.reason
+
+
+@pytest.fixture(scope="module")
+def judge_a2():
+    return integrity.Judge.for_assignment("a2_neural_net",
+                                          ROOT / "solutions" / "a2_neural_net", seed=2025)
+
+
+def _a2_notebook(graded, variant):
+    """A notebook defining one a2 variant under its graded name (a backward
+    variant is a (forward, backward) pair: one answer cell each)."""
+    pairs = variant if isinstance(variant, tuple) else (variant,)
+    names = (*graded.uses, graded.name) if isinstance(variant, tuple) else (graded.name,)
+    return {"cells": [{"cell_type": "code",
+                       "source": cell_code(_dependencies(obj, variants_a2), name),
+                       "metadata": {"nbgrader": {"solution": True, "grade_id": name}}}
+                      for obj, name in zip(pairs, names)]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", ["CORRECT", "WRONG"])
+def test_a2_soundness_through_the_integrity_pass(judge_a2, table):
+    """Through the sandboxed workers and proxies (opaque caches, a watched
+    params dict), does every correct a2 variant pass and every wrong one fail,
+    on inputs drawn for this run?"""
+    by_kind = {g.kind: g for g in neural_net.GRADED}
+    # The notebooks are made here (inspect parses the corpus), the checks run
+    # two at a time.
+    jobs = [(by_kind[kind], _a2_notebook(by_kind[kind], v))
+            for kind, vs in getattr(variants_a2, table).items() for v in vs]
+
+    def verdict(job):
+        graded, nb = job
+        return integrity.check_function(judge_a2, graded, nb, deny=DENY)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(verdict, jobs))
+    wrong = [(g.kind, r.reason) for (g, _), r in zip(jobs, results)
+             if r.passed != (table == "CORRECT")]
+    assert wrong == [], wrong
 
 
 def _answer(source, grade_id):
