@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Assignment -> the module of cs231n.checks that holds its checks and references.
 CHECKS = {"a1_linear": "cs231n.checks.linear",
-          "a2_neural_net": "cs231n.checks.neural_net"}
+          "a2_neural_net": "cs231n.checks.neural_net",
+          "a3_optimization": "cs231n.checks.optimization"}
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),

@@ -84,15 +84,26 @@ def array(value, shape, name, what):
     return value
 
 
-def unchanged(name, before, after):
-    """Fail when a call modified one of its input arrays in place."""
+def unchanged(name, before, after, who="a loss function", where=""):
+    """Fail when a call modified one of its input arrays in place.
+
+    ``who`` names the kind of function in the message ("an update rule"),
+    ``where`` the test case the call was made on (both optional).
+    """
     for label, old in before.items():
         new = after[label]
         if not np.array_equal(old, new, equal_nan=True):
-            fail(name, f"the input {label} was modified in place",
-                 "a loss function must leave its inputs alone: write "
+            fail(name, f"the input {label} was modified in place"
+                       + (f" on {where}" if where else ""),
+                 f"{who} must leave its inputs alone: write "
                  f"`{label} = {label} - ...` (a new array) instead of `{label} -= ...`,",
                  "and copy before changing a slice of it.")
+
+
+def check_kind(kind, allowed):
+    """Raise ValueError unless ``kind`` is one of ``allowed`` (a misspelt option)."""
+    if kind not in allowed:
+        raise ValueError(f"kind must be one of {tuple(allowed)}, got {kind!r}")
 
 
 def finite_loss(name, label, loss, grad, grad_name, hint=""):
