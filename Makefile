@@ -74,6 +74,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_linear.py
 	$(BIN)/python tests/benchmarks/bench_neural_net.py
+	$(BIN)/python tests/benchmarks/bench_optim.py
 
 bench-grading: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_grading.py
