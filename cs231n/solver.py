@@ -43,6 +43,10 @@ __all__ = ["Solver", "TrainingDiverged"]
 _DIVERGED_HINT = ("the learning rate is probably too high: try dividing it by 10; "
                   "also check the gradient of your loss with a numeric gradient check "
                   "(cs231n.gradient_check.grad_check_sparse)")
+_RULE_HINT = ("the loss and the gradient were finite, so the update rule made it: look "
+              "in it for a division by zero (a bias correction 1 - beta**t with t = 0?) "
+              "or a square root of a negative number; if the rule is right, the "
+              "learning rate is probably too high: try dividing it by 10")
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
 
 
@@ -304,7 +308,7 @@ class Solver:
         return {name: config.get("learning_rate")
                 for name, config in self.optim_configs.items()}
 
-    def _diverged(self, what, t):
+    def _diverged(self, what, t, hint=_DIVERGED_HINT):
         last = self.loss_history[-1] if self.loss_history else None
         num_iterations = self._final_epoch * self.iterations_per_epoch
         rates = self._learning_rates()
@@ -313,7 +317,7 @@ class Solver:
         message = (f"training diverged at iteration {t + 1} of {num_iterations} "
                    f"(epoch {self.epoch + 1} of {self._final_epoch}): {what}; "
                    f"{last_text}; {_format_learning_rates(rates)}. "
-                   f"Hint: {_DIVERGED_HINT}. model.params are left as they were "
+                   f"Hint: {hint}. model.params are left as they were "
                    f"before iteration {t + 1}.")
         return TrainingDiverged(message, iteration=t + 1, epoch=self.epoch + 1,
                                 last_loss=last, learning_rates=rates)
@@ -335,9 +339,9 @@ class Solver:
 
         rule = getattr(self.update_rule, "__name__", repr(self.update_rule))
         updated, configs = {}, {}
-        # Overflow here is reported as TrainingDiverged below, with a hint,
-        # instead of as a bare RuntimeWarning.
-        with np.errstate(over="ignore", invalid="ignore"):
+        # Overflow or a division by zero here is reported as TrainingDiverged
+        # below, with a hint, instead of as a bare RuntimeWarning.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for name, w in self.model.params.items():
                 # A copy, so a rule that updates w in place cannot touch the
                 # model before every parameter is known to be finite.
@@ -356,7 +360,7 @@ class Solver:
                                     f"for parameter {name!r}")
                 if not np.all(np.isfinite(next_w)):
                     raise self._diverged(f"the update of {name!r} by {rule} is not "
-                                         f"finite", t)
+                                         f"finite", t, hint=_RULE_HINT)
                 updated[name] = np.asarray(next_w)
                 configs[name] = config
         self.model.params.update(updated)

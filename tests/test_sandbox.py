@@ -772,6 +772,9 @@ def test_sandboxed_kernel_runs_numpy_and_refuses_denied_files(course, tmp_path, 
         out = _execute(kc, f"open({str(root / 'solutions' / 'answers.py')!r}).read()")
         assert out.startswith("PermissionError") and SECRET not in out
         assert _execute(kc, "import os; print(os.getcwd())").strip() == str(work)
+        # A module next to the notebook imports, as in Jupyter (given code).
+        (work / "given_module.py").write_text("VALUE = 42\n")
+        assert _execute(kc, "from given_module import VALUE; print(VALUE)") == "42\n"
         names = _execute(kc, "print(sorted(k for k in globals() if 'sandbox' in k))")
         assert names.strip() == "[]"
         # Other kernels' connection files (their keys) are out of reach.

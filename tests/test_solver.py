@@ -294,6 +294,30 @@ def test_divergence_names_the_iteration_and_keeps_last_good_params(data):
                                       err_msg=f"params[{name!r}] changed by the bad step")
 
 
+def test_a_non_finite_loss_points_at_the_gradient(data):
+    """Is a NaN loss told apart from a NaN update (hint: check the gradient)?"""
+    model = make_model()
+    real_loss = model.loss
+    model.loss = lambda X, y=None: (real_loss(X, y) if y is None
+                                    else (float("nan"), real_loss(X, y)[1]))
+    solver = make_solver(model, data)
+    with pytest.raises(TrainingDiverged, match="the loss is nan") as info:
+        solver.train()
+    assert "numeric gradient check" in str(info.value)
+
+
+def test_a_rule_that_divides_by_zero_is_named(data):
+    """Does an update rule that makes NaN from finite inputs get the rule's hint?"""
+    def bad_adam(w, dw, config=None):
+        config = {} if config is None else config
+        config.setdefault("t", 0)
+        return w - dw / (1 - 0.9 ** config["t"]), config   # t never incremented
+    solver = make_solver(make_model(), data, update_rule=bad_adam)
+    with pytest.raises(TrainingDiverged, match="the update of .* by bad_adam") as info:
+        solver.train()
+    assert "division by zero" in str(info.value)
+
+
 def test_non_finite_first_update_leaves_params_untouched(data):
     """If the very first update overflows, are the initial params kept?"""
     model = make_model()

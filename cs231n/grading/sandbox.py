@@ -1417,6 +1417,12 @@ def _cs231n_arm():
         os._exit(70)
 _cs231n_arm()
 del _cs231n_arm
+# The notebook's folder on the path, as IPython puts it without -I (given
+# modules of an assignment, e.g. a2_layers.py, are imported from there).
+import sys as _cs231n_sys
+if "" not in _cs231n_sys.path:
+    _cs231n_sys.path.insert(0, "")
+del _cs231n_sys
 '''
 
 
