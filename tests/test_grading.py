@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cs231n.checks import linear, neural_net
+from cs231n.checks import linear, neural_net, optimization
 from cs231n.grading import integrity, protocol, structure
 from cs231n.grading.samples import cell_code
 from cs231n.notebook import read_notebook
 from variants import a1_linear as variants
 from variants import a2_neural_net as variants_a2
+from variants import a3_optimization as variants_a3
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "assignments" / "a1_linear"
@@ -291,38 +292,46 @@ def test_helper_from_another_answer_cell_is_found(judge):
     assert result.passed, result.reason
 
 
-@pytest.fixture(scope="module")
-def judge_a2():
-    return integrity.Judge.for_assignment("a2_neural_net",
-                                          ROOT / "solutions" / "a2_neural_net", seed=2025)
+LATER = {"a2_neural_net": (neural_net, variants_a2),
+         "a3_optimization": (optimization, variants_a3)}
 
 
-def _a2_notebook(graded, variant):
-    """A notebook defining one a2 variant under its graded name (a backward
+@pytest.fixture(scope="module", params=sorted(LATER))
+def later(request):
+    """An assignment after a1, its judge (fresh cases), checks and corpus."""
+    aid = request.param
+    module, corpus = LATER[aid]
+    judge = integrity.Judge.for_assignment(aid, ROOT / "solutions" / aid, seed=2025)
+    return judge, module, corpus
+
+
+def _variant_notebook(graded, variant, corpus):
+    """A notebook defining one variant under its graded name (an a2 backward
     variant is a (forward, backward) pair: one answer cell each)."""
     pairs = variant if isinstance(variant, tuple) else (variant,)
     names = (*graded.uses, graded.name) if isinstance(variant, tuple) else (graded.name,)
     return {"cells": [{"cell_type": "code",
-                       "source": cell_code(_dependencies(obj, variants_a2), name),
+                       "source": cell_code(_dependencies(obj, corpus), name),
                        "metadata": {"nbgrader": {"solution": True, "grade_id": name}}}
                       for obj, name in zip(pairs, names)]}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("table", ["CORRECT", "WRONG"])
-def test_a2_soundness_through_the_integrity_pass(judge_a2, table):
+def test_soundness_through_the_integrity_pass(later, table):
     """Through the sandboxed workers and proxies (opaque caches, a watched
-    params dict), does every correct a2 variant pass and every wrong one fail,
-    on inputs drawn for this run?"""
-    by_kind = {g.kind: g for g in neural_net.GRADED}
+    params dict, configs), does every correct variant of a2 and a3 pass and
+    every wrong one fail, on inputs drawn for this run?"""
+    judge, module, corpus = later
+    by_kind = {g.kind: g for g in module.GRADED}
     # The notebooks are made here (inspect parses the corpus), the checks run
     # two at a time.
-    jobs = [(by_kind[kind], _a2_notebook(by_kind[kind], v))
-            for kind, vs in getattr(variants_a2, table).items() for v in vs]
+    jobs = [(by_kind[kind], _variant_notebook(by_kind[kind], v, corpus))
+            for kind, vs in getattr(corpus, table).items() for v in vs]
 
     def verdict(job):
         graded, nb = job
-        return integrity.check_function(judge_a2, graded, nb, deny=DENY)
+        return integrity.check_function(judge, graded, nb, deny=DENY)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(verdict, jobs))
     wrong = [(g.kind, r.reason) for (g, _), r in zip(jobs, results)

@@ -11,22 +11,29 @@ from cs231n.grading import pipeline
 
 ROOT = course.ROOT
 AID = "a1_linear"
+# A visible test line of each assignment that its feedback must show.
+VISIBLE_TEST = {"a1_linear": ("svm.html", "checks.check_svm_loss(svm_loss_naive)"),
+                "a2_neural_net": ("backprop.html",
+                                  'checks.check_forward("affine", affine_forward)'),
+                "a3_optimization": ("optimizers.html",
+                                    'checks.check_update_rule("adam", adam)')}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(VISIBLE_TEST))
+def demo(request, tmp_path_factory):
     """`make demo` in a temporary folder: release, samples, grade with 2 jobs."""
+    aid = request.param
     dest = tmp_path_factory.mktemp("demo") / "course"
-    run = course.demo_command(AID, jobs=2, dest=dest, progress=False)
-    return dest, run
+    run = course.demo_command(aid, jobs=2, dest=dest, progress=False)
+    return aid, dest, run
 
 
 @pytest.mark.slow
 def test_every_sample_gets_its_expected_grade(demo):
     """Does each sample (right, wrong, hostile) get its expected points,
     status and flags? (demo_command raises otherwise; checked again here)"""
-    dest, run = demo
-    expected = json.loads((dest / f"expected-{AID}.json").read_text())
+    aid, dest, run = demo
+    expected = json.loads((dest / f"expected-{aid}.json").read_text())
     assert sorted(r.student for r in run.results) == sorted(expected)
     assert course.compare_expected(run, expected) == []
 
@@ -34,7 +41,7 @@ def test_every_sample_gets_its_expected_grade(demo):
 @pytest.mark.slow
 def test_report_explains_every_lost_point(demo):
     """Does the report give a reason for each lost point of each student?"""
-    _, run = demo
+    _, _, run = demo
     for r in run.results:
         for c in r.cells:
             if not c["manual"] and c["points"] < c["max"]:
@@ -49,7 +56,7 @@ def test_report_explains_every_lost_point(demo):
 @pytest.mark.slow
 def test_gradebook_csv_agrees_with_the_report(demo):
     """Does nbgrader's own export hold this run's scores, student by student?"""
-    _, run = demo
+    _, _, run = demo
     with open(run.csv, newline="") as f:
         rows = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(f)}
     for r in run.results:
@@ -59,16 +66,17 @@ def test_gradebook_csv_agrees_with_the_report(demo):
 @pytest.mark.slow
 def test_feedback_hides_the_hidden_tests(demo):
     """Does every student's feedback exist and leave out the hidden tests?"""
-    dest, run = demo
+    aid, dest, run = demo
     course_dirs = pipeline.Course(dest)
-    graded = [r for r in run.results if not (dest / "feedback" / r.student / AID).exists()]
+    graded = [r for r in run.results if not (dest / "feedback" / r.student / aid).exists()]
     assert len(graded) < len(run.results) // 4, "most students should have feedback"
     for r in run.results:
-        folder = course_dirs.feedback(r.student, AID)
+        folder = course_dirs.feedback(r.student, aid)
         if folder.exists():
-            assert pipeline.hidden_test_leaks(course_dirs, AID, folder) == []
-    page = pipeline.html_text(course_dirs.feedback("correct", AID) / "svm.html")
-    assert "checks.check_svm_loss(svm_loss_naive)" in page
+            assert pipeline.hidden_test_leaks(course_dirs, aid, folder) == []
+    page_name, visible = VISIBLE_TEST[aid]
+    page = pipeline.html_text(course_dirs.feedback("correct", aid) / page_name)
+    assert visible in page
     assert 'cases="hidden"' not in page and "BEGIN HIDDEN" not in page
 
 

@@ -21,7 +21,8 @@ from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 ROOT = Path(__file__).resolve().parents[1]
 # Graded test cells that only nbgrader scores (no function behind them).
 NOTEBOOK_ONLY = {"a1_linear": {"test_best_val", "test_best_val_accuracy"},
-                 "a2_neural_net": {"test_best_val_accuracy"}}
+                 "a2_neural_net": {"test_best_val_accuracy"},
+                 "a3_optimization": {"test_best_val_accuracy"}}
 
 
 @pytest.fixture(scope="module", params=sorted(NOTEBOOK_ONLY))
