@@ -215,3 +215,29 @@ class Graded:
             The module's ``make_reference(solutions, cases)``.
         """
         raise NotImplementedError("each check module's Graded subclass defines check")
+
+
+def select_cases(table, cases, valid, what):
+    """The case list of a check and its label.
+
+    Parameters
+    ----------
+    table : dict
+        Named case sets ("visible", "hidden") -> list of cases.
+    cases : str or list
+        A name of ``table``, or a non-empty list of cases drawn by the grader
+        (fresh inputs the student has never seen), labelled "unseen".
+    valid : callable
+        ``valid(case)``: is this a case of the check?
+    what : str
+        What a list must hold, for the error message.
+    """
+    if isinstance(cases, str):
+        if cases not in table:
+            raise ValueError(f"cases must be one of {tuple(table)} or a list of cases, "
+                             f"got {cases!r}")
+        return list(table[cases]), cases
+    if isinstance(cases, (list, tuple)) and cases and all(valid(c) for c in cases):
+        return list(cases), "unseen"
+    raise ValueError(f"cases must be one of {tuple(table)} or a non-empty list of {what}, "
+                     f"got {cases!r:.300}")

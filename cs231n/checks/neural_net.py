@@ -26,7 +26,8 @@ import numpy as np
 from ..gradient_check import numeric_grad, numeric_grad_array
 from . import _core
 from ._core import (CheckFailure, array, call, case_inputs, close, expect_value, fail,
-                    finite_loss, first_hint, passed, scalar, unchanged, worst_index)
+                    finite_loss, first_hint, passed, scalar, select_cases, unchanged,
+                    worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
@@ -37,7 +38,6 @@ __all__ = ["check_forward", "check_backward", "check_scores_loss", "check_two_la
 ASSIGNMENT = "a2_neural_net"
 OUT_TOL = dict(rtol=1e-7, atol=1e-10)
 GRAD_TOL = dict(rtol=1e-6, atol=1e-9)
-CASE_SETS = ("visible", "hidden")
 LAYERS = ("affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu")
 ACTIVATIONS = LAYERS[1:]
 LOSSES = ("svm", "softmax")
@@ -166,18 +166,9 @@ SOLUTIONS.update({"svm_loss": ("backprop.ipynb", "svm_loss"),
 
 
 def _cases(key, cases):
-    """The case list and its label: a named set, or a non-empty list of cases
-    given by the grader (fresh inputs the student has never seen)."""
-    if isinstance(cases, str):
-        if cases not in CASE_SETS:
-            raise ValueError(f"cases must be one of {CASE_SETS} or a list of cases, "
-                             f"got {cases!r}")
-        return CASES[key][cases], cases
     kind = CASE_TYPES[key]
-    if isinstance(cases, (list, tuple)) and cases and all(isinstance(c, kind) for c in cases):
-        return list(cases), "unseen"
-    raise ValueError(f"cases must be one of {CASE_SETS} or a non-empty list of "
-                     f"{kind.__name__} (random_cases(rng)[{key!r}]), got {cases!r}")
+    return select_cases(CASES[key], cases, lambda c: isinstance(c, kind),
+                        f"{kind.__name__} (random_cases(rng)[{key!r}])")
 
 
 def _array(value, shape, name, what):

@@ -51,7 +51,7 @@ import numpy as np
 
 from . import _core
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, fail,
-                    first_hint, passed, scalar, unchanged, worst_index)
+                    first_hint, passed, scalar, select_cases, unchanged, worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
@@ -60,7 +60,6 @@ __all__ = ["check_update_rule", "check_at_least", "RuleCase", "Graded", "GRADED"
 
 ASSIGNMENT = "a3_optimization"
 TOL = dict(rtol=1e-7, atol=1e-9)   # atol relative to the expected array's largest entry
-CASE_SETS = ("visible", "hidden")
 KINDS = ("sgd_momentum", "nesterov_momentum", "adagrad", "adadelta", "rmsprop", "adam")
 
 # The documented hyperparameters and their defaults (CS231n's; AdaDelta: Zeiler 2012).
@@ -171,17 +170,8 @@ def _valid(kind, case):
 
 
 def _cases(kind, cases):
-    """The case list and its label: a named set, or a non-empty list of cases
-    given by the grader (fresh inputs the student has never seen)."""
-    if isinstance(cases, str):
-        if cases not in CASE_SETS:
-            raise ValueError(f"cases must be one of {CASE_SETS} or a list of cases, "
-                             f"got {cases!r}")
-        return CASES[kind][cases], cases
-    if isinstance(cases, (list, tuple)) and cases and all(_valid(kind, c) for c in cases):
-        return list(cases), "unseen"
-    raise ValueError(f"cases must be one of {CASE_SETS} or a non-empty list of RuleCase "
-                     f"with keys of {kind} (random_cases(rng)[{kind!r}]), got {cases!r:.300}")
+    return select_cases(CASES[kind], cases, lambda c: _valid(kind, c),
+                        f"RuleCase with keys of {kind} (random_cases(rng)[{kind!r}])")
 
 
 # ----------------------------------------------------------- inputs from seeds
