@@ -2,8 +2,8 @@
 
 Loading the graded functions from the solution notebooks, timing callables
 that take turns (interleaved best-of-several, the only ratios that mean
-anything on a shared, noisy machine), describing the machine, and the
-command-line options every benchmark has.
+anything on a shared, noisy machine), describing the machine, the
+command-line options every benchmark has, and timing the solution notebooks.
 
 The benchmarks are run as scripts, ``python tests/benchmarks/bench_x.py``:
 Python puts the script's folder first on ``sys.path``, so ``from _common
@@ -13,6 +13,8 @@ import argparse
 import contextlib
 import os
 import platform
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -155,3 +157,59 @@ def parse_and_run(parser, run, argv=None):
         limit = threadpool_limits(limits=args.threads, user_api="blas")
     with limit:
         return run(args)
+
+
+KERNEL, NOTEBOOK_TIMEOUT = "python3", 300
+
+
+def add_notebooks_option(parser):
+    """``--notebooks`` / ``--no-notebooks``: time each notebook of the folder."""
+    parser.add_argument("--notebooks", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time each notebook of the folder run top to bottom "
+                             "(default: on)")
+
+
+def time_notebooks(folder):
+    """Run each notebook of ``folder`` in a temporary copy of it; print its time.
+
+    Parameters
+    ----------
+    folder : Path
+        Its notebooks run with the kernel ``KERNEL``, working directory the
+        copy, at most ``NOTEBOOK_TIMEOUT`` seconds per cell.
+
+    Returns
+    -------
+    list of str
+        One message per notebook that failed to run.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    paths = sorted(folder.glob("*.ipynb"))
+    if not paths:
+        return [f"no notebook in {folder}"]
+    problems = []
+    print(f"notebooks of {folder.name}/ (nbclient, kernel {KERNEL}, "
+          f"timeout {NOTEBOOK_TIMEOUT} s per cell):")
+    with tempfile.TemporaryDirectory(prefix="bench_notebooks_") as tmp:
+        work = Path(tmp) / folder.name
+        shutil.copytree(folder, work)
+        for path in paths:
+            nb = nbformat.read(work / path.name, as_version=4)
+            client = NotebookClient(nb, timeout=NOTEBOOK_TIMEOUT, kernel_name=KERNEL,
+                                    resources={"metadata": {"path": str(work)}})
+            start = time.perf_counter()
+            try:
+                client.execute()
+                status = "ok"
+            except CellExecutionError as e:
+                status = f"FAILED: {e.ename}: {e.evalue}"
+                problems.append(f"{path.name}: {status}")
+            except Exception as e:  # a timeout, a dead or missing kernel
+                status = f"FAILED: {type(e).__name__}: {str(e).strip()[:200]}"
+                problems.append(f"{path.name}: {status}")
+            seconds = time.perf_counter() - start
+            print(f"  {path.name:28s} {seconds:7.1f} s  {status}")
+    return problems

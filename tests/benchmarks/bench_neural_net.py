@@ -28,17 +28,13 @@ Exit status is 0 (it reports, it does not judge) unless ``--check`` is given
 and the ratio is over its target, the network's loss or gradients differ from
 a plain numpy forward/backward pass, or a notebook fails to run.
 """
-import argparse
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from _common import (best_times, load_functions, make_parser, parse_and_run, print_machine,
-                     warm_up)
+from _common import (add_notebooks_option, best_times, load_functions, make_parser,
+                     parse_and_run, print_machine, time_notebooks, warm_up)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "a2_neural_net"
@@ -48,7 +44,6 @@ SOLUTIONS = ROOT / "solutions" / "a2_neural_net"
 WANTED = {"two_layer_net.ipynb": ["TwoLayerNet"]}
 N, D, H, C, REG = 200, 3072, 100, 10, 1e-3
 TARGET = 1.6
-KERNEL, NOTEBOOK_TIMEOUT = "python3", 300
 
 
 def make_problem(rng):
@@ -160,60 +155,12 @@ def compare(net, X, y, params):
     return problems
 
 
-def time_notebooks(folder):
-    """Run each notebook of ``folder`` in a temporary copy of it; print its time.
-
-    Parameters
-    ----------
-    folder : Path
-        Its notebooks run with the kernel ``KERNEL``, working directory the
-        copy, at most ``NOTEBOOK_TIMEOUT`` seconds per cell.
-
-    Returns
-    -------
-    list of str
-        One message per notebook that failed to run.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    paths = sorted(folder.glob("*.ipynb"))
-    if not paths:
-        return [f"no notebook in {folder}"]
-    problems = []
-    print(f"notebooks of {folder.name}/ (nbclient, kernel {KERNEL}, "
-          f"timeout {NOTEBOOK_TIMEOUT} s per cell):")
-    with tempfile.TemporaryDirectory(prefix="bench_neural_net_") as tmp:
-        work = Path(tmp) / folder.name
-        shutil.copytree(folder, work)
-        for path in paths:
-            nb = nbformat.read(work / path.name, as_version=4)
-            client = NotebookClient(nb, timeout=NOTEBOOK_TIMEOUT, kernel_name=KERNEL,
-                                    resources={"metadata": {"path": str(work)}})
-            start = time.perf_counter()
-            try:
-                client.execute()
-                status = "ok"
-            except CellExecutionError as e:
-                status = f"FAILED: {e.ename}: {e.evalue}"
-                problems.append(f"{path.name}: {status}")
-            except Exception as e:  # a timeout, a dead or missing kernel
-                status = f"FAILED: {type(e).__name__}: {str(e).strip()[:200]}"
-                problems.append(f"{path.name}: {status}")
-            seconds = time.perf_counter() - start
-            print(f"  {path.name:28s} {seconds:7.1f} s  {status}")
-    return problems
-
-
 def main(argv=None):
     parser = make_parser(__doc__, SOLUTIONS,
                          check_help="exit 1 when the ratio is over its target, the network is "
                                     "wrong, or a notebook fails",
                          repeats_help="measurements of each candidate (best one counts)")
-    parser.add_argument("--notebooks", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time each notebook of the folder run top to bottom "
-                             "(default: on)")
+    add_notebooks_option(parser)
     return parse_and_run(parser, run, argv)
 
 

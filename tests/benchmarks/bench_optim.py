@@ -6,6 +6,8 @@ already filled, as after a few steps), and prints each rule's time per step in
 units of one elementwise pass ``w + dw`` over the same arrays: the least any
 rule must do.  Adam's target is at most 6 such passes, which a version
 without needless temporaries meets (a naive one makes about 14 of them).
+It also runs ``optimizers.ipynb`` top to bottom and prints its time
+(``--no-notebooks`` skips that).
 
 The machine is shared and noisy, so only ratios of one run mean anything:
 every timing is the best of several, and the candidates take turns.
@@ -13,9 +15,11 @@ every timing is the best of several, and the candidates take turns.
 Usage::
 
     python tests/benchmarks/bench_optim.py [--check] [--repeats R] [--solutions DIR]
+                                           [--no-notebooks]
 
 Exit status is 0 (it reports, it does not judge) unless ``--check`` is given
-and Adam is over its target, or a rule mutates ``w``.
+and Adam is over its target or the notebook fails, or when a rule mutates
+``w``.
 """
 import os
 import sys
@@ -23,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import best_times, load_functions, make_parser, parse_and_run, print_machine, \
-    warm_up
+from _common import (add_notebooks_option, best_times, load_functions, make_parser,
+                     parse_and_run, print_machine, time_notebooks, warm_up)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "a3_optimization"
@@ -71,7 +75,10 @@ def run(args):
         if name == "adam":
             note = f"  (target <= {TARGET:g})  " + ("ok" if ratio <= TARGET else "ABOVE TARGET")
         print(f"{name:18s} {1000 * times[name]:8.3f} ms  {ratio:5.2f} passes{note}")
-    if args.check and times["adam"] / unit > TARGET:
+    failed = time_notebooks(args.solutions) if args.notebooks else []
+    for p in failed:
+        print(f"WARNING notebook did not run: {p}")
+    if args.check and (times["adam"] / unit > TARGET or failed):
         return 1
     return 0
 
@@ -80,6 +87,7 @@ def main(argv=None):
     parser = make_parser(__doc__, SOLUTIONS,
                          check_help=f"exit 1 when Adam costs more than {TARGET:g} passes",
                          repeats_help="measurements per rule (best is kept)")
+    add_notebooks_option(parser)
     return parse_and_run(parser, run, argv)
 
 
