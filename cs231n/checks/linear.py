@@ -15,9 +15,9 @@ import numpy as np
 
 from ..gradient_check import numeric_grad
 from . import _core
-from ._core import (array, call, case_inputs, close, expect_value, fail, finite_loss,
-                    first_hint, float32_tolerance, passed, scalar, select_cases, unchanged,
-                    worst_index)
+from ._core import (array, call, case_inputs, check_kind, close, expect_value, fail,
+                    finite_loss, first_hint, float32_tolerance, passed, scalar, select_cases,
+                    unchanged, worst_index)
 from ._core import reference as stored_reference
 
 __all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
@@ -307,8 +307,7 @@ def check_penalty(fn, kind, *, cases="visible", reference=None):
     reference : dict, optional
         As for ``check_svm_loss``.
     """
-    if kind not in PENALTY_KINDS:
-        raise ValueError(f"kind must be one of {PENALTY_KINDS}, got {kind!r}")
+    check_kind(kind, PENALTY_KINDS)
     name = getattr(fn, "__name__", kind + " penalty")
     cases, label_set = _cases(PENALTY_CASES, cases)
     ref = stored_reference(ASSIGNMENT) if reference is None else reference

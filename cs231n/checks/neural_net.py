@@ -25,8 +25,8 @@ import numpy as np
 
 from ..gradient_check import numeric_grad, numeric_grad_array
 from . import _core
-from ._core import (CheckFailure, array, call, case_inputs, close, expect_value, fail,
-                    finite_loss, first_hint, passed, scalar, select_cases, unchanged,
+from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, expect_value,
+                    fail, finite_loss, first_hint, passed, scalar, select_cases, unchanged,
                     worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
@@ -177,11 +177,6 @@ def _array(value, shape, name, what):
     if value.dtype.kind not in "biuf":
         fail(name, f"{what} should hold numbers, got an array of dtype {value.dtype}")
     return value
-
-
-def _kind(kind, allowed):
-    if kind not in allowed:
-        raise ValueError(f"kind must be one of {allowed}, got {kind!r}")
 
 
 def _name(fn, default):
@@ -345,14 +340,6 @@ def _label(kind, case, inputs):
     return f"test case '{case.name}' (x {x.shape}{alpha})"
 
 
-def _unchanged(name, before, after, who):
-    """``_core.unchanged``, worded for a layer or a loss."""
-    try:
-        unchanged(name, before, after)
-    except CheckFailure as e:
-        raise CheckFailure(str(e).replace("a loss function", who)) from None
-
-
 def _run_forward(kind, forward, name, args, label):
     """Call the student's forward: ``(out, cache)``, out checked for shape."""
     x = args[0]
@@ -366,7 +353,7 @@ def _run_forward(kind, forward, name, args, label):
                 f"{e}\n  on {label}\n  hint: x has shape (N, d1, ..., dk); flatten each example "
                 "first, x.reshape(x.shape[0], -1), to get the (N, D) matrix") from e.__cause__
         raise
-    _unchanged(name, before, dict(zip(names, args)), "a layer")
+    unchanged(name, before, dict(zip(names, args)), who="a layer")
     if not isinstance(result, tuple) or len(result) != 2:
         fail(name, f"should return a tuple (out, cache), got {type(result).__name__}"
                    + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
@@ -441,7 +428,7 @@ def check_forward(kind, forward, *, cases="visible", reference=None):
         Reference arrays for a list of cases (``make_reference``); the stored
         ones by default.
     """
-    _kind(kind, LAYERS)
+    check_kind(kind, LAYERS)
     name = _name(forward, kind + "_forward")
     cases, label_set = _cases(kind, cases)
     ref = stored_reference(ASSIGNMENT) if reference is None else reference
@@ -600,7 +587,7 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
     reference : dict, optional
         As for ``check_forward``.
     """
-    _kind(kind, LAYERS)
+    check_kind(kind, LAYERS)
     name = _name(backward, kind + "_backward")
     fname = _name(forward, kind + "_forward")
     cases, label_set = _cases(kind, cases)
@@ -628,7 +615,7 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
             raise CheckFailure(
                 f"{e}\n  on {label}\n  hint: check the shapes: dx = dout @ w.T is (N, M) @ (M, D),"
                 " dw = x2.T @ dout is (D, N) @ (N, M) with x2 = x.reshape(N, -1)") from e.__cause__
-        _unchanged(name, before, {"dout": dout}, "a backward pass")
+        unchanged(name, before, {"dout": dout}, who="a backward pass")
         grads = _unpack_grads(kind, result, args, dout, name, label)
         for pos, (gname, got) in enumerate(zip(_grad_names(kind), grads)):
             want = ref[p + gname]
@@ -678,7 +665,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
     reference : dict, optional
         As for ``check_forward``.
     """
-    _kind(kind, LOSSES)
+    check_kind(kind, LOSSES)
     name = _name(fn, kind + "_loss")
     cases, label_set = _cases(kind, cases)
     ref = stored_reference(ASSIGNMENT) if reference is None else reference
@@ -734,7 +721,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
 def _call_loss(fn, name, scores, y):
     before = {"scores": scores.copy(), "y": y.copy()}
     out = call(fn, name, scores, y)
-    _unchanged(name, before, {"scores": scores, "y": y}, "a loss function")
+    unchanged(name, before, {"scores": scores, "y": y}, who="a loss function")
     if not isinstance(out, tuple) or len(out) != 2:
         fail(name, f"should return a tuple (loss, dscores), got {type(out).__name__}"
                    + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
@@ -884,7 +871,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         before = {"X": X.copy(), "y": y.copy()}
 
         scores = call(net.loss, name + ".loss", X)
-        _unchanged(name + ".loss", {"X": before["X"]}, {"X": X}, "the network's loss")
+        unchanged(name + ".loss", {"X": before["X"]}, {"X": X}, who="the network's loss")
         scores = _array(scores, (N, C), name + ".loss",
                        "loss(X) (the scores, when y is None)")
         want = ref[p + "scores"]
@@ -906,7 +893,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         count += 3
 
         out = call(net.loss, name + ".loss", X, y)
-        _unchanged(name + ".loss", before, {"X": X, "y": y}, "the network's loss")
+        unchanged(name + ".loss", before, {"X": X, "y": y}, who="the network's loss")
         if not isinstance(out, tuple) or len(out) != 2:
             fail(name + ".loss", f"loss(X, y) should return a tuple (loss, grads), got "
                                  f"{type(out).__name__}")
