@@ -11,6 +11,7 @@ import ...`` finds this module.
 """
 import argparse
 import contextlib
+import ctypes
 import os
 import platform
 import shutil
@@ -82,6 +83,30 @@ def print_machine():
         print(f"  {line}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (a busy machine skews the ratios)")
+
+
+def keep_freed_memory():
+    """Make glibc's malloc serve big arrays from memory freed earlier.
+
+    By default glibc gives an array of a few MB back to the kernel when it is
+    freed (or trims the heap), and the next one of that size arrives in fresh
+    pages that the kernel must zero on first touch.  Whether a timed call gets
+    fresh pages then depends on what ran before it, which moves a
+    one-pass baseline such as ``w + dw`` by half of its time.  With freed
+    memory kept, every candidate is timed in the steady state of a training
+    loop, where each step's new arrays reuse the last step's.
+
+    Returns
+    -------
+    bool
+        False when the C library is not glibc (nothing changed).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def best_times(candidates, *, repeats, number):
