@@ -91,8 +91,8 @@ def test_bench_optim_check_fails_when_a_rule_mutates_w(tmp_path):
 
 @pytest.mark.parametrize("bench", ["bench_linear.py", "bench_neural_net.py", "bench_optim.py"])
 def test_a_benchmark_without_solutions_says_so(tmp_path, bench):
-    args = ["--solutions", str(tmp_path)] + ([] if bench == "bench_linear.py" else ["--no-notebooks"])
-    run = launch(bench, *args)
+    notebooks = [] if bench == "bench_linear.py" else ["--no-notebooks"]
+    run = launch(bench, "--solutions", str(tmp_path), *notebooks)
     assert run.returncode == 1
     assert "no answer cell of" in run.stderr and "looked in no notebook" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr, run.stderr

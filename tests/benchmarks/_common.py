@@ -106,7 +106,8 @@ def keep_freed_memory():
     except (OSError, AttributeError):
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
+    # mallopt returns 1 on success; glibc caps the mmap threshold at 32 MB.
+    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def best_times(candidates, *, repeats, number):

@@ -41,8 +41,8 @@ import numpy as np
 
 from cs231n.grading.samples import load_corpus
 
-from _common import (add_notebooks_option, best_times, keep_freed_memory, load_functions, make_parser,
-                     parse_and_run, print_machine, time_notebooks, warm_up)
+from _common import (add_notebooks_option, best_times, keep_freed_memory, load_functions,
+                     make_parser, parse_and_run, print_machine, time_notebooks, warm_up)
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "variants" / "a3_optimization.py"
