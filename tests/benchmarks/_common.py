@@ -2,8 +2,9 @@
 
 Loading the graded functions from the solution notebooks, timing callables
 that take turns (interleaved best-of-several, the only ratios that mean
-anything on a shared, noisy machine), describing the machine, the
-command-line options every benchmark has, and timing the solution notebooks.
+anything on a shared, noisy machine) in the steady state of malloc (freed
+memory kept for reuse), describing the machine, the command-line options
+every benchmark has, and timing the solution notebooks.
 
 The benchmarks are run as scripts, ``python tests/benchmarks/bench_x.py``:
 Python puts the script's folder first on ``sys.path``, so ``from _common
@@ -96,18 +97,25 @@ def keep_freed_memory():
     memory kept, every candidate is timed in the steady state of a training
     loop, where each step's new arrays reuse the last step's.
 
+    Prints one line that says whether it worked.
+
     Returns
     -------
     bool
         False when the C library is not glibc (nothing changed).
     """
+    m_trim_threshold, m_mmap_threshold = -1, -3
     try:
         mallopt = ctypes.CDLL(None).mallopt
+        # mallopt returns 1 on success; glibc caps the mmap threshold at 32 MB.
+        kept = bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 2**31 - 1))
     except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    # mallopt returns 1 on success; glibc caps the mmap threshold at 32 MB.
-    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 2**31 - 1))
+        kept = False
+    if kept:
+        print("malloc keeps freed memory: arrays up to 32 MB reuse it, as in a training loop")
+    else:
+        print("WARNING: not glibc's malloc; fresh pages may swing the ratios")
+    return kept
 
 
 def best_times(candidates, *, repeats, number):

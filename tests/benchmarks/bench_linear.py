@@ -10,7 +10,9 @@ of the CIFAR-10 assignment (N=500, D=3073, C=10, float64):
 
 The machine is shared and noisy, so only ratios measured in the same run mean
 anything: every timing is the best of several, and the candidates take turns
-(interleaved) so that a burst of load hits all of them alike.
+(interleaved) so that a burst of load hits all of them alike.  Freed memory is
+kept for reuse (``keep_freed_memory``), as in the other benchmarks: every
+candidate is timed in a training loop's steady state, not in fresh pages.
 
 Usage::
 
@@ -25,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import (best_times, load_functions, make_parser, parse_and_run, print_machine,
-                     warm_up)
+from _common import (best_times, keep_freed_memory, load_functions, make_parser, parse_and_run,
+                     print_machine, warm_up)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "a1_linear"
@@ -66,6 +68,7 @@ def run(args):
     """Measure, print, and return the exit status (see the module docstring)."""
     print(f"bench_linear: N={N} D={D} C={C} float64 reg={REG}")
     print_machine()
+    keep_freed_memory()
 
     fns = load_functions(args.solutions, WANTED, "bench_linear")
     rng = np.random.default_rng(0)

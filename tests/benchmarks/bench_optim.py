@@ -87,10 +87,7 @@ def print_floor(w, dw, config, unit, repeats):
 def run(args):
     print(f"bench_optim: {SIZE:.0e} float64 parameters, one step of each rule")
     print_machine()
-    if keep_freed_memory():
-        print("malloc keeps freed memory: arrays up to 32 MB reuse it, as in a training loop")
-    else:
-        print("WARNING: not glibc; fresh pages may swing the ratios")
+    keep_freed_memory()
     rules = load_functions(args.solutions, {"optimizers.ipynb": list(RULES)}, "bench_optim")
     rng = np.random.default_rng(0)
     w, dw = rng.standard_normal(SIZE), rng.standard_normal(SIZE)
