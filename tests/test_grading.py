@@ -1,9 +1,12 @@
 """The grading pipeline's parts: the worker protocol, the inspection of a
 submission's structure, and the integrity pass (with its soundness suite)."""
+import gc
 import inspect
 import json
 import os
 import struct
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +140,52 @@ def test_ordinary_code_is_not_a_monkeypatch():
     """Are ordinary assignments, attribute writes on own objects and magics left alone?"""
     src = "%matplotlib inline\nself.W = W\nW.flat[0] = 1\nx = np.zeros(3)\nx[0] = 1"
     assert structure.monkeypatches(src) == []
+
+
+def test_monkeypatches_is_safe_in_grading_threads():
+    """Can the pipeline's grading threads parse answers at the same time?
+
+    CPython 3.11's ``ast.parse`` is not thread-safe (python/cpython#106905):
+    when the garbage collector runs Python code while a thread builds its tree
+    and another thread gets the GIL and parses too, the first one ends in
+    "SystemError: AST constructor recursion depth mismatch".  Here a gc
+    callback and a tiny switch interval make that happen often: without
+    ``structure._PARSE_LOCK``, about a third of these parses fail on the
+    course's Python 3.11.
+    """
+    source = "\n".join(f"def f{i}(x):\n    return [a.b(d[e], *g) for a in range({i}) if a]"
+                       f" + [{{k: v for k, v in z.items()}}]" for i in range(300))
+    source += "\nnp.allclose = lambda *a, **k: True"
+    expected = structure.monkeypatches(source)
+    assert expected == ["np.allclose"]
+    results, errors = [], []
+
+    def parse():
+        for _ in range(10):
+            try:
+                results.append(structure.monkeypatches(source))
+            except Exception as e:  # noqa: BLE001  (the error is what is tested)
+                errors.append(f"{type(e).__name__}: {e}")
+
+    def python_code_in_the_collector(phase, info):
+        sum(range(20))
+
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(100, 1000, 1000)
+    gc.callbacks.append(python_code_in_the_collector)
+    try:
+        threads = [threading.Thread(target=parse) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        gc.callbacks.remove(python_code_in_the_collector)
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
+    assert errors == []
+    assert results == [expected] * 40
 
 
 # ----------------------------------------------------------------- integrity

@@ -3,10 +3,18 @@ notebooks, broken JSON, test cells that were deleted, edited, reordered or
 duplicated, and answer cells that patch numpy, builtins or the checks."""
 import ast
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..notebook import cell_source, nbgrader_meta
+
+# CPython 3.11 keeps the depth counter of ``ast.parse``'s tree building in one
+# place per interpreter, not per thread: two grading threads that parse at the
+# same moment can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905; tests/test_grading.py reproduces it).
+# The pipeline grades students in threads, so every parse here takes this lock.
+_PARSE_LOCK = threading.Lock()
 
 # Modules a student's answer must not modify: the tests run beside it.
 PROTECTED = {"np", "numpy", "checks", "cs231n", "builtins", "__builtins__", "sys",
@@ -117,7 +125,8 @@ def _root(node):
 def monkeypatches(source):
     """Names of protected modules' attributes that the code assigns or deletes."""
     try:
-        tree = ast.parse(_strip_magics(source))
+        with _PARSE_LOCK:
+            tree = ast.parse(_strip_magics(source))
     except SyntaxError:
         return []
     hits = []
