@@ -61,20 +61,22 @@ def mid_run_config(rule, w, dw):
     return config
 
 
-def print_floor(w, dw, config, unit, repeats):
-    """Print the costs, in passes, of the operations every numpy Adam makes."""
+def floor_candidates(w, dw, config):
+    """The operations every numpy Adam makes, each alone on arrays of w's size."""
     m, v = config["m"].copy(), config["v"].copy()
-    scratch, other = np.empty_like(w), np.empty_like(w)
-    ops = {
+    scratch, root = np.empty_like(w), np.sqrt(v) + 1e-8
+    return {
         "np.sqrt(v, out=s)": lambda: np.sqrt(v, out=scratch),
-        "np.divide(m, s, out=s)": lambda: np.divide(m, other, out=scratch),
+        "np.divide(m, s, out=s)": lambda: np.divide(m, root, out=scratch),
         "s *= c  (in place, scalar)": lambda: np.multiply(scratch, 0.5, out=scratch),
         "s += dw (in place, array)": lambda: np.add(scratch, dw, out=scratch),
     }
-    np.sqrt(v, out=other)
-    other += 1e-8
-    times = best_times(ops, repeats=dict.fromkeys(ops, repeats), number=dict.fromkeys(ops, 3))
-    passes = {name: t / unit for name, t in times.items()}
+
+
+def print_floor(times, unit, names):
+    """Print the costs, in passes, of the operations of ``floor_candidates``
+    (``names``, in its order: root, division, scalar op, array op)."""
+    passes = {name: times[name] / unit for name in names}
     sqrt, divide, scalar, binary = passes.values()
     floor = sqrt + divide + 3 * binary + 7 * scalar
     print("Adam's floor: what every Adam made of numpy ufuncs computes, each timed alone")
@@ -106,6 +108,9 @@ def run(args):
     # For comparison: the corpus's plain Adam, a new array for every subexpression.
     naive = load_corpus(CORPUS).adam_new_arrays
     candidates[NAIVE] = lambda: naive(w, dw, dict(configs["adam"]))
+    # The floor's operations take turns with the rest, the unit included.
+    floor = floor_candidates(w, dw, configs["adam"])
+    candidates.update(floor)
     warm_up(candidates)
     repeats = {name: args.repeats for name in candidates}
     number = {name: 3 for name in candidates}
@@ -118,7 +123,7 @@ def run(args):
         if name == "adam":
             note = f"  (target <= {TARGET:g})  " + ("PASS" if ratio <= TARGET else "ABOVE TARGET")
         print(f"{name:18s} {1000 * times[name]:8.3f} ms  {ratio:5.2f} passes{note}")
-    print_floor(w, dw, configs["adam"], unit, args.repeats)
+    print_floor(times, unit, list(floor))
     failed = time_notebooks(args.solutions) if args.notebooks else []
     for p in failed:
         print(f"WARNING notebook did not run: {p}")
