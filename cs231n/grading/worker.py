@@ -1,8 +1,8 @@
 """Integrity worker: the graded functions of one submitted notebook, in a sandbox.
 
-    python -m cs231n.grading.worker --spec SPEC.json --in FD --out FD
+    python -m cs231n.grading.worker --in FD --out FD
 
-``SPEC.json`` holds the notebook's code cells (``[{"grade_id", "source"}]`` in
+The first message on ``--in`` is the spec: the notebook's code cells (``[{"grade_id", "source"}]`` in
 notebook order) and, for each graded name, the index of the cell that
 defines it and the answer cells before it (``{"targets": {name: {"index",
 "context"}}}``).  Each name is loaded on first use, in a namespace of its
@@ -21,7 +21,6 @@ pass it back as an argument.
 Nothing here decides a grade: the grader compares in its own process.
 """
 import argparse
-import json
 import sys
 import traceback
 
@@ -191,12 +190,10 @@ def _error(e):
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--spec", required=True)
     parser.add_argument("--in", dest="fd_in", type=int, required=True)
     parser.add_argument("--out", dest="fd_out", type=int, required=True)
     args = parser.parse_args(argv)
-    with open(args.spec, encoding="utf-8") as f:
-        spec = json.load(f)
+    spec = protocol.recv(args.fd_in)
     serve(Session(spec), args.fd_in, args.fd_out)
 
 
