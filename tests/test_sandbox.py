@@ -369,12 +369,16 @@ def test_stdin_and_passed_descriptors_reach_the_child(course):
 
 def test_looking_at_the_course_is_reported(course):
     """Is an attempt on the course's folders reported, though nothing is there?"""
-    root, _ = course
+    root, work = course
     r = box(f"""
         try:
             open({str(root / 'solutions' / 'answers.py')!r})
         except OSError:
             pass
+        import os
+        os.listdir({str(root / 'autograded')!r})      # other students' folders?
+        os.listdir(".")                               # its own: fine
+        open("given.py").read()                       # shown to it: fine
         import socket
         try:
             socket.create_connection(("10.0.0.1", 80), timeout=0.5)
@@ -383,6 +387,7 @@ def test_looking_at_the_course_is_reported(course):
         """, policy_for(course))
     assert [(v["event"], v["path"]) for v in r.violations] == [
         ("open", str(root / "solutions" / "answers.py")),
+        ("os.listdir", str(root / "autograded")),
         ("socket.connect", "('10.0.0.1', 80)")]
 
 

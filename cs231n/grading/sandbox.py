@@ -46,7 +46,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import secrets
 import select
 import shutil
 import signal
@@ -304,96 +303,70 @@ def apply_limits(limits):
 
 # ------------------------------------------------------------------ cgroups
 
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
 def _proc_start_time(pid):
     """Start time of a process in clock ticks (None when it does not exist)."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
+        data = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
     return int(data[data.rindex(b")") + 2:].split()[19])
 
 
 def _cgroup_bases():
-    """``{controller: (folder, is_v2)}`` where this process may create child cgroups."""
+    """``{controller: (folder, is_v2)}`` where this process may make child cgroups
+    (the v1 hierarchy of the controller, else the unified one)."""
     try:
-        mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
-        own = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return {}
-    v1, v2 = {}, None
-    for line in own:
-        num, ctrls, path = line.split(":", 2)
-        if num == "0" and ctrls == "":
-            v2 = path
-        for c in ctrls.split(","):
-            v1[c] = path
+    own = {ctrls: path.lstrip("/") for _, ctrls, path in (l.split(":", 2) for l in lines)}
     bases = {}
-    for line in mountinfo:
-        left, _, right = line.partition(" - ")
-        fields, rfields = left.split(), right.split()
-        if len(rfields) < 3:
-            continue
-        root, mountpoint = fields[3], fields[4].replace("\\040", " ")
-        fstype, options = rfields[0], rfields[2].split(",")
-        for ctrl in ("pids", "memory"):
-            if ctrl in bases:
-                continue
-            if fstype == "cgroup" and ctrl in options and ctrl in v1:
-                own_path = v1[ctrl]
-            elif fstype == "cgroup2" and v2 is not None:
-                own_path = v2
-                try:
-                    enabled = (Path(mountpoint) / own_path.lstrip("/") /
-                               "cgroup.subtree_control").read_text().split()
-                except OSError:
-                    continue
-                if ctrl not in enabled:
-                    continue
-            else:
-                continue
-            rel = os.path.relpath(own_path, root) if own_path.startswith(root) else "."
-            base = Path(os.path.normpath(Path(mountpoint) / rel))
-            if os.access(base, os.W_OK) and (base / "cgroup.procs").exists():
-                bases[ctrl] = (base, fstype == "cgroup2")
+    for ctrl in ("pids", "memory"):
+        candidates = [(_CGROUP_ROOT / ctrl / p, False) for c, p in own.items()
+                      if ctrl in c.split(",")]
+        if "" in own:
+            candidates += [(_CGROUP_ROOT / own[""], True), (_CGROUP_ROOT / "unified" / own[""],
+                                                            True)]
+        for base, v2 in candidates:
+            with contextlib.suppress(OSError):
+                if os.access(base / "cgroup.procs", os.W_OK) and os.access(base, os.W_OK) and \
+                        (not v2 or ctrl in (base / "cgroup.subtree_control").read_text().split()):
+                    bases[ctrl] = (base, v2)
+                    break
     return bases
 
 
 class _Cgroup:
     """One sandbox's cgroups (a folder per controller), named
     ``cs231n-<owner pid>-<owner start>-m<member pid>``: removed once the
-    owner (the grader) or the member (the sandbox) is gone."""
+    owner (the grader) or the member (the sandbox's launcher) is gone."""
 
     def __init__(self, name, paths):
-        self.name, self.paths = name, paths      # paths: {controller: (Path, is_v2)}
+        self.name, self.paths = name, paths      # {controller: (Path, is_v2)}
 
     @classmethod
-    def create(cls, limits, owner_pid, member):
-        bases = _cgroup_bases()
-        start = _proc_start_time(owner_pid)
-        if not bases or start is None:
-            return None
-        name = f"{_CGROUP_PREFIX}{owner_pid}-{start}-m{member}"
+    def named(cls, owner, member, *, limits=None):
+        """The cgroups of a launcher; made (with ``limits``) when ``limits`` is given."""
+        name = f"{_CGROUP_PREFIX}{owner}-{_proc_start_time(owner)}-m{member}"
         paths = {}
-        for ctrl, (base, v2) in bases.items():
+        for ctrl, (base, v2) in _cgroup_bases().items():
             path = base / name
-            try:
-                path.mkdir()
-                if ctrl == "pids":
-                    (path / "pids.max").write_text(str(limits.processes))
-                else:
-                    (path / ("memory.max" if v2 else "memory.limit_in_bytes")).write_text(
-                        str(limits.memory_bytes))
-            except OSError:
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-                continue
-            paths[ctrl] = (path, v2)
+            if limits is not None:
+                knob = {"pids": "pids.max"}.get(ctrl, "memory.max" if v2
+                                                else "memory.limit_in_bytes")
+                value = limits.processes if ctrl == "pids" else limits.memory_bytes
+                try:
+                    path.mkdir()
+                    (path / knob).write_text(str(value))
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
+            if path.is_dir():
+                paths[ctrl] = (path, v2)
         return cls(name, paths) if paths else None
-
-    def add(self, pid):
-        for path, _ in self.paths.values():
-            (path / "cgroup.procs").write_text(str(pid))
 
     def pids(self):
         out = set()
@@ -402,77 +375,42 @@ class _Cgroup:
                 out |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
         return out
 
-    def kill(self, deadline=3.0):
-        """SIGKILL every process in the cgroups until none is left."""
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            pids = self.pids()
-            if not pids:
-                return True
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
-        return not self.pids()
-
     def oom_killed(self):
-        for ctrl, (path, v2) in self.paths.items():
-            if ctrl != "memory":
-                continue
-            with contextlib.suppress(OSError):
-                text = (path / ("memory.events" if v2 else "memory.oom_control")).read_text()
-                return any(line.split()[:1] == ["oom_kill"] and line.split()[1:] != ["0"]
-                           for line in text.splitlines())
+        path, v2 = self.paths.get("memory", (None, None))
+        with contextlib.suppress(OSError, TypeError):
+            text = (path / ("memory.events" if v2 else "memory.oom_control")).read_text()
+            return any(line.split()[:1] == ["oom_kill"] and line.split()[1:] != ["0"]
+                       for line in text.splitlines())
         return False
 
-    def remove(self):
-        """Kill what is left and delete the cgroups (retrying while busy)."""
-        self.kill()
+    def remove(self, deadline=3.0):
+        """SIGKILL what is left in the cgroups, then delete them."""
+        end = time.monotonic() + deadline
         for path, _ in self.paths.values():
-            for _attempt in range(100):
-                try:
+            while path.exists() and time.monotonic() < end:
+                for pid in self.pids():
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(OSError):
                     path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    self.kill(deadline=0.05)
         return not any(path.exists() for path, _ in self.paths.values())
 
 
-def _cgroup_of(pid):
-    """The cgroups a launcher with ``pid``, started by this process, made."""
-    start = _proc_start_time(os.getpid())
-    name = f"{_CGROUP_PREFIX}{os.getpid()}-{start}-m{pid}"
-    paths = {c: (base / name, v2) for c, (base, v2) in _cgroup_bases().items()
-             if (base / name).is_dir()}
-    return _Cgroup(name, paths) if paths else None
-
-
 def cleanup_stale_cgroups():
-    """Remove sandbox cgroups whose owner or member process is gone.
-
-    Returns
-    -------
-    list of str
-        The names removed.
-    """
+    """Remove sandbox cgroups whose owner or member process is gone; their names."""
     removed = []
     for ctrl, (base, v2) in _cgroup_bases().items():
-        try:
-            names = [n for n in os.listdir(base) if n.startswith(_CGROUP_PREFIX)]
-        except OSError:
-            continue
-        for name in names:
-            parts = name[len(_CGROUP_PREFIX):].split("-")
-            if len(parts) != 3 or not all(p.lstrip("m").isdigit() for p in parts):
-                continue
-            owner_alive = _proc_start_time(int(parts[0])) == int(parts[1])
-            member_alive = _proc_start_time(int(parts[2][1:])) is not None
-            if owner_alive and member_alive:
-                continue
-            if _Cgroup(name, {ctrl: (base / name, v2)}).remove() and name not in removed:
-                removed.append(name)
+        with contextlib.suppress(OSError):
+            for name in os.listdir(base):
+                parts = name[len(_CGROUP_PREFIX):].split("-")
+                if not name.startswith(_CGROUP_PREFIX) or len(parts) != 3 or \
+                        not all(p.lstrip("m").isdigit() for p in parts):
+                    continue
+                if _proc_start_time(int(parts[0])) == int(parts[1]) and \
+                        _proc_start_time(int(parts[2][1:])) is not None:
+                    continue
+                if _Cgroup(name, {ctrl: (base / name, v2)}).remove() and name not in removed:
+                    removed.append(name)
     return removed
 
 
@@ -585,6 +523,8 @@ def bwrap_argv(policy, argv, *, workdir, log_fd=None, sockets=None):
         cmd += ["--log-fd", str(log_fd)]
     for root in policy.watch:
         cmd += ["--watch", str(root)]
+    for root in [*_python_roots(), *([sockets] if sockets else [])]:
+        cmd += ["--allow", root]
     if not policy.tell:
         cmd += ["--no-tell"]
     return cmd + ["--", *argv]
@@ -633,9 +573,9 @@ def _launch(policy, argv):
         sockets = os.path.dirname(os.path.realpath(argv[argv.index("-f") + 1]))
     with contextlib.suppress(OSError):
         cleanup_stale_cgroups()
-    group = _Cgroup.create(policy.limits, os.getppid(), os.getpid())
-    if group is not None:
-        group.add(os.getpid())
+    group = _Cgroup.named(os.getppid(), os.getpid(), limits=policy.limits)
+    for path, _ in (group.paths.values() if group is not None else ()):
+        (path / "cgroup.procs").write_text(str(os.getpid()))
     apply_limits(policy.limits)
     cmd = bwrap_argv(policy, argv, workdir=workdir, log_fd=log_fd, sockets=sockets)
     os.execv(cmd[0], cmd)
@@ -643,12 +583,14 @@ def _launch(policy, argv):
 
 # ------------------------------------------------------------------ the guest's tell
 
-def tell(log_fd, watch):
+def tell(log_fd, watch, allow=()):
     """Arm the audit hook of the guest; call it before any student code runs.
 
     It refuses to start processes and logs, to ``log_fd``, every attempt to
-    start one, to open a path under a ``watch`` folder that the sandbox does
-    not show, or to use a network socket.  A report, not a defence.
+    start one, to list a folder under a ``watch`` folder (but inside an
+    ``allow`` one: the virtualenv, the working folder), to open a path under
+    a ``watch`` folder that the sandbox does not show, or to use a network
+    socket.  A report, not a defence.
     """
     import socket
     write, encode, dumps, time_ = os.write, str.encode, json.dumps, time.time
@@ -657,9 +599,12 @@ def tell(log_fd, watch):
     # The working folder is the student's own (a tmpfs): only a look for the
     # notebook being graded there (hidden tests) is worth telling.
     here = getcwd()
-    watch = tuple(str(w) for w in watch)
+    watch, allow = tuple(str(w) for w in watch), tuple(str(a) for a in allow) + (here,)
     pid, count = os.getpid(), [0]
     local = (socket.AF_UNIX,)
+
+    def under(path, roots):
+        return any(path == r or path.startswith(r + "/") for r in roots)
 
     def log(event, rule, path):
         count[0] += 1
@@ -675,14 +620,16 @@ def tell(log_fd, watch):
             log(event, "starting processes is not allowed", repr(args[:2])[:200])
             raise PermissionError(13, f"sandbox refused {event}: starting processes is "
                                       "not allowed")
-        if event == "open" and isinstance(args[0], (str, bytes)):
+        if event in ("open", "os.listdir", "os.scandir") and args and \
+                isinstance(args[0], (str, bytes)):
             path = fspath(args[0])
             path = normpath(path if isabs(path) else join(getcwd(), path))
-            # The virtualenv may live in the course folder: what the sandbox
-            # shows is allowed, what it lacks was looked for.
-            mine = (path + "/").startswith(here + "/")
-            if any(path == w or path.startswith(w + "/") for w in watch) and \
-                    (not mine or path.endswith(".ipynb")) and not lexists(path):
+            if not under(path, watch):
+                return
+            # The folders above the sandbox's own ones exist, empty: listing
+            # them is a search; what the sandbox shows may be opened.
+            if event != "open" and not under(path, allow) or event == "open" and \
+                    not lexists(path) and (not under(path, (here,)) or path.endswith(".ipynb")):
                 log(event, "the course's folders are outside the sandbox", path)
         elif event in ("socket.connect", "socket.bind", "socket.sendto") and \
                 getattr(args[0], "family", None) not in local:
@@ -697,6 +644,7 @@ def guest_main(argv=None):
     parser = argparse.ArgumentParser(prog="cs231n-guest")
     parser.add_argument("--log-fd", type=int, default=None)
     parser.add_argument("--watch", action="append", default=[])
+    parser.add_argument("--allow", action="append", default=[])
     parser.add_argument("--no-tell", action="store_true")
     parser.add_argument("target", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -707,9 +655,10 @@ def guest_main(argv=None):
     elif target[:2] == ["-m", "ipykernel_launcher"]:
         # Armed by the IPython startup file once the kernel runs: its own start
         # (platform's `uname -p`, say) is not the student's doing.
-        os.environ["CS231N_TELL"] = json.dumps({"log_fd": args.log_fd, "watch": args.watch})
+        os.environ["CS231N_TELL"] = json.dumps({"log_fd": args.log_fd, "watch": args.watch,
+                                                "allow": args.allow})
     else:
-        tell(args.log_fd, args.watch)
+        tell(args.log_fd, args.watch, args.allow)
     if target[:1] == ["-m"]:
         sys.argv = [target[1], *target[2:]]
         runpy.run_module(target[1], run_name="__main__", alter_sys=True)
@@ -849,7 +798,7 @@ class Sandboxed:
         if self._result is not None:
             return self._result
         finished = self.wait(grace)
-        group = _cgroup_of(self.pid)
+        group = _Cgroup.named(os.getpid(), self.pid)
         # bubblewrap's death takes its PID namespace with it (--die-with-parent).
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
