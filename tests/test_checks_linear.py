@@ -1,12 +1,19 @@
 """Soundness of Assignment 1's checks: every wrong variant loses, every right
 one passes (the variants live in tests/variants/a1_linear.py)."""
+import ast
+import re
 import warnings
+from pathlib import Path
 
 import pytest
 
-from cs231n.checks import CheckFailure
+from cs231n.checks import CheckFailure, _core
 from cs231n.checks import linear as checks
+from cs231n.checks._core import BelowThreshold
+from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 from variants import a1_linear as variants
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RUNNERS = {
     "svm": checks.check_svm_loss,
@@ -121,3 +128,124 @@ def test_check_at_least():
         checks.check_at_least(0.8999, 0.9, "accuracy")
     with pytest.raises(CheckFailure):
         checks.check_at_least(float("nan"), 0.9, "accuracy")
+
+
+# ------------------------------------------------- values the grader measures
+
+SVM_SEARCH, SOFTMAX_SEARCH = checks.RECOMPUTED
+
+
+def measure(entry, fns):
+    """``(passed, value)`` of a Recomputed entry, run on local functions."""
+    try:
+        return True, entry.check(fns, cases=None, reference=None)
+    except BelowThreshold as e:
+        return False, e.value
+
+
+def test_recomputed_entries_match_the_solution_notebooks():
+    """Does each value the grader measures name the variable and the threshold
+    of its test cell's check_at_least, and graded functions of its notebook?"""
+    names = {g.name: g.notebook for g in checks.GRADED}
+    for entry in checks.RECOMPUTED:
+        nb = read_notebook(ROOT / "solutions" / checks.ASSIGNMENT / entry.notebook)
+        cells = {nbgrader_meta(c).get("grade_id"): cell_source(c) for c in nb["cells"]}
+        call = ast.parse(cells[entry.test_cell]).body[0].value
+        assert ast.unparse(call.func) == "checks.check_at_least"
+        assert call.args[0].id == entry.name and call.args[1].value == entry.minimum
+        assert all(names[u] == entry.notebook for u in entry.uses), entry.uses
+
+
+@pytest.mark.parametrize("cls", variants.CORRECT["classifier"], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("loss", variants.CORRECT["svm"], ids=lambda f: f.__name__)
+def test_svm_search_confirms_every_right_answer(loss, cls):
+    """Does the grader's run of the search of svm.ipynb reach 0.90 with every
+    right LinearClassifier and SVM loss, however written?"""
+    ok, value = measure(SVM_SEARCH, {"LinearClassifier": cls, "svm_loss_vectorized": loss})
+    assert ok and value >= 0.9, value
+
+
+@pytest.mark.parametrize("cls, loss, reaches", [
+    (variants.ClassifierUphill, variants.svm_vectorised, False),
+    (variants.ClassifierRight, variants.svm_grad_wrong_sign, False),
+    (variants.ClassifierFirstRows, variants.svm_vectorised, True),
+    (variants.ClassifierGlobalRandom, variants.svm_vectorised, True),
+    (variants.ClassifierRight, variants.svm_no_reg_in_grad, True),
+    (variants.ClassifierRight, variants.svm_reg_per_example, True),
+    (variants.ClassifierRight, variants.svm_sum_not_mean, True),
+    (variants.ClassifierRight, variants.svm_modifies_X, True),
+], ids=lambda x: getattr(x, "__name__", str(x)))
+def test_svm_search_follows_the_notebook_on_bugs(cls, loss, reaches):
+    """Does a bug that breaks training fail the grader's search, and one that
+    still trains (as the sample notes say) pass it, as in the notebook?"""
+    ok, value = measure(SVM_SEARCH, {"LinearClassifier": cls, "svm_loss_vectorized": loss})
+    assert ok == reaches, value
+    if not reaches:
+        assert value < 0.5
+
+
+def test_svm_search_names_what_it_measured():
+    """Does a failed search say the value it measured, against the threshold,
+    and how (the settings tried)?"""
+    with pytest.raises(BelowThreshold) as info:
+        SVM_SEARCH.check({"LinearClassifier": variants.ClassifierUphill,
+                          "svm_loss_vectorized": variants.svm_vectorised},
+                         cases=None, reference=None)
+    assert re.search(r"measures 0\.\d{4}, below the required 0\.9000", str(info.value))
+    assert "9 of its settings tried" in str(info.value)
+
+
+def test_svm_search_fails_a_classifier_without_weights():
+    """Is a classifier whose train leaves no W a failure with a reason?"""
+    class NoWeights(variants.ClassifierRight):
+        def train(self, X, y, **kwargs):
+            return []
+    with pytest.raises(CheckFailure, match="W is not an array"):
+        SVM_SEARCH.check({"LinearClassifier": NoWeights,
+                          "svm_loss_vectorized": variants.svm_vectorised},
+                         cases=None, reference=None)
+
+
+@pytest.mark.parametrize("loss", variants.CORRECT["softmax"] + [variants.softmax_sum_not_mean,
+                                                              variants.softmax_no_reg_in_grad],
+                         ids=lambda f: f.__name__)
+def test_softmax_search_confirms_losses_that_train(loss):
+    """Does the grader's run of softmax.ipynb's search reach 0.90 with every
+    right loss, and with the bugs that still train there?"""
+    ok, value = measure(SOFTMAX_SEARCH, {"softmax_loss_vectorized": loss})
+    assert ok and value >= 0.9, value
+
+
+@pytest.mark.parametrize("loss", [variants.softmax_grad_missing_minus_one,
+                                  variants.softmax_reg_per_example], ids=lambda f: f.__name__)
+def test_softmax_search_fails_losses_that_do_not_train(loss):
+    """Does a loss with which the notebook's search stays below 0.90 fail the
+    grader's too?"""
+    ok, value = measure(SOFTMAX_SEARCH, {"softmax_loss_vectorized": loss})
+    assert not ok and value < 0.9, value
+
+
+def test_softmax_search_refuses_malformed_output():
+    """Is a loss that returns no (loss, dW) pair a failure, not a crash?"""
+    with pytest.raises(CheckFailure, match="should return"):
+        SOFTMAX_SEARCH.check({"softmax_loss_vectorized": lambda W, X, y, reg: 1.0},
+                             cases=None, reference=None)
+
+
+def test_a_measurement_of_stubs_is_a_failure():
+    """Is a search with an unanswered stub a BelowThreshold (the notebook's
+    search cannot run), not a NotImplementedError of the value?"""
+    def stub(W, X, y, reg):
+        raise NotImplementedError()
+    with pytest.raises(BelowThreshold, match="not implemented"):
+        SOFTMAX_SEARCH.check({"softmax_loss_vectorized": stub}, cases=None, reference=None)
+
+
+def test_check_at_least_prints_the_value_the_grader_reads(capsys):
+    """Does check_at_least's success line carry the notebook's value, and is
+    it the line every check prints?"""
+    checks.check_at_least(0.9467, 0.9, "best validation accuracy")
+    out = capsys.readouterr().out
+    assert _core.SUCCESS_LINE.search(out)
+    assert _core.claimed_value(out) == 0.9467
+    assert _core.claimed_value("Traceback ... 0.5 is below the required 0.9") is None

@@ -1,5 +1,6 @@
 """Soundness of Assignment 2's checks: every wrong variant loses, every right
 one passes (the variants live in tests/variants/a2_neural_net.py)."""
+import ast
 import warnings
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from cs231n.checks import CheckFailure
+from cs231n.checks import _core, _training
 from cs231n.checks import neural_net as checks
 from cs231n.checks._core import quiet
 from cs231n.notebook import answer_cells, nbgrader_meta, read_notebook
@@ -244,3 +246,71 @@ def test_check_at_least_is_reexported():
     checks.check_at_least(0.95, 0.9, "validation accuracy")
     with pytest.raises(CheckFailure, match="below"):
         checks.check_at_least(0.85, 0.9, "validation accuracy")
+
+
+# ------------------------------------------------- values the grader measures
+
+(NET_TRAINING,) = checks.RECOMPUTED
+
+
+def test_recomputed_entry_matches_the_solution_notebook():
+    """Does the value the grader measures name the variable and the threshold
+    of its test cell's check_at_least, and a graded class of its notebook?"""
+    nb = read_notebook(ROOT / "solutions" / checks.ASSIGNMENT / NET_TRAINING.notebook)
+    cells = {nbgrader_meta(c).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}
+    call = ast.parse(cells[NET_TRAINING.test_cell]).body[0].value
+    assert ast.unparse(call.func) == "checks.check_at_least"
+    assert call.args[0].id == NET_TRAINING.name
+    assert call.args[1].value == NET_TRAINING.minimum
+    graded = {g.name: g for g in checks.GRADED}
+    assert all(graded[u].notebook == NET_TRAINING.notebook for u in NET_TRAINING.uses)
+    assert NET_TRAINING.watched("TwoLayerNet") == graded["TwoLayerNet"].watch
+
+
+@pytest.mark.parametrize("net, reaches", [
+    (variants.NetRight, True),
+    (variants.NetLayers, True),
+    (variants.NetRegOnBiases, True),        # the samples say these still train
+    (variants.NetNoRegOnW2, True),
+    (variants.NetTransposedDW2, False),     # the Solver cannot apply dW2
+    (variants.NetDscoresNotDivided, False),  # diverges at both learning rates
+], ids=lambda x: getattr(x, "__name__", str(x)))
+def test_net_training_follows_the_notebook(net, reaches):
+    """Does the grader's run of the notebook's training reach 0.90 with a
+    network that trains there, and stay below with one that cannot?"""
+    try:
+        with quiet():
+            value = NET_TRAINING.check({"TwoLayerNet": net}, cases=None, reference=None)
+        ok = True
+    except _core.BelowThreshold as e:
+        ok, value = False, e.value
+    assert ok == reaches, value
+
+
+def test_a_failed_training_says_why():
+    """Does a network the Solver cannot train fail with the Solver's reason?"""
+    with pytest.raises(_core.BelowThreshold, match=r"grads\['W2'\] of shape \(10, 100\)"):
+        NET_TRAINING.check({"TwoLayerNet": variants.NetTransposedDW2}, cases=None,
+                           reference=None)
+
+
+def test_the_graders_solver_trains_as_the_notebooks():
+    """Until it stops at the goal, does train_until take the very steps of a
+    plain Solver with the same options (same minibatches, same losses)?"""
+    from cs231n import Solver
+    from cs231n.optim import sgd
+    data = _training.digits(bias_trick=False)
+    options = dict(update_rule=sgd, optim_config={"learning_rate": 1.0}, lr_decay=0.95,
+                   batch_size=100, num_epochs=3, rng=np.random.default_rng(0))
+
+    def net():
+        return variants.NetRight(64, 100, 10, weight_scale=1e-2, reg=1e-3,
+                                 rng=np.random.default_rng(0))
+    plain = Solver(net(), data, verbose=False, progress=False, **options)
+    plain.train()
+    options["rng"] = np.random.default_rng(0)
+    stopped, error = _training.train_until(net(), data, plain.val_acc_history[2], **options)
+    assert error == "" and stopped.epoch == 2
+    steps = len(stopped.loss_history)
+    np.testing.assert_allclose(stopped.loss_history, plain.loss_history[:steps], rtol=1e-12,
+                               err_msg="the grader's Solver took other steps")

@@ -1,5 +1,6 @@
 """Soundness of Assignment 3's checks: every wrong update rule loses, every right
 one passes (the variants live in tests/variants/a3_optimization.py)."""
+import ast
 import re
 import tokenize
 import warnings
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from cs231n.checks import CheckFailure
+from cs231n.checks import _core, _training
 from cs231n.checks import optimization as checks
 from cs231n.checks._core import quiet
 from cs231n.checks._core import reference as stored_reference
@@ -432,3 +434,93 @@ def test_counterfactuals_are_the_bugs_they_stand_for(kind, change, bug, part):
     stored = stored_reference(checks.ASSIGNMENT)[f"{kind}/{case.name}/{change}"]
     np.testing.assert_allclose(got, stored[0], rtol=1e-12, atol=0,
                                err_msg=f"{kind} {change} is not what {bug.__name__} computes")
+
+
+# ------------------------------------------------- values the grader measures
+
+(RULE_SEARCH,) = checks.RECOMPUTED
+
+
+@pytest.fixture(scope="module")
+def given_net():
+    """The given network of the assignment (a2_layers.py), as the grader loads it."""
+    import runpy
+    path = ROOT / "solutions" / checks.ASSIGNMENT / RULE_SEARCH.trusted[0][0]
+    return runpy.run_path(str(path))[RULE_SEARCH.trusted[0][1]]
+
+
+def search(given_net, **rules):
+    """``(passed, value, message)`` of the grader's search with BASE's rules,
+    some replaced by ``rules``."""
+    fns = {kind: rules.get(kind, variants.BASE[kind][-1]) for kind in checks.KINDS}
+    fns["TwoLayerNet"] = given_net
+    try:
+        with quiet():
+            return True, RULE_SEARCH.check(fns, cases=None, reference=None), ""
+    except _core.BelowThreshold as e:
+        return False, e.value, str(e)
+
+
+def test_recomputed_entry_matches_the_solution_notebook():
+    """Does the value the grader measures name the variable and the threshold
+    of its test cell's check_at_least, every graded rule, and a given file of
+    the assignment that defines the network?"""
+    folder = ROOT / "solutions" / checks.ASSIGNMENT
+    nb = read_notebook(folder / RULE_SEARCH.notebook)
+    cells = {nbgrader_meta(c).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}
+    call = ast.parse(cells[RULE_SEARCH.test_cell]).body[0].value
+    assert ast.unparse(call.func) == "checks.check_at_least"
+    assert call.args[0].id == RULE_SEARCH.name
+    assert call.args[1].value == RULE_SEARCH.minimum
+    assert set(RULE_SEARCH.uses) == {g.name for g in checks.GRADED} == set(checks.RULE_SEARCH)
+    for file, name in RULE_SEARCH.trusted:
+        assert f"class {name}" in (folder / file).read_text()
+
+
+def test_rule_search_confirms_right_rules(given_net):
+    """Does the grader's search reach 0.90 with right rules, however written?"""
+    ok, value, message = search(given_net)
+    assert ok and value >= 0.9, message
+    different = {k: v[-1] for k, v in variants.CORRECT.items()}
+    ok, value, message = search(given_net, **different)
+    assert ok and value >= 0.9, message
+
+
+def test_a_rule_that_breaks_the_training_fails_the_search(given_net):
+    """Does Adam with t counted after the correction (a first step divided by
+    zero) stop the search, as it stops the notebook's, and is it named?"""
+    ok, value, message = search(given_net, adam=V.adam_t_after_correction)
+    assert not ok
+    assert "adam at learning rate 0.003 broke the training" in message
+    assert "TrainingDiverged" in message
+
+
+def test_finite_wrong_rules_do_not_stop_the_search(given_net):
+    """Are wrong rules that keep the training finite no reason to fail the
+    search (its package sgd still reaches 0.90 in the notebook)?"""
+    ok, value, message = search(given_net, sgd_momentum=V.sgd_momentum_wrong_sign,
+                                adam=V.adam_no_bias_correction)
+    assert ok and value >= 0.9, message
+
+
+def test_flat_parameters_give_the_per_parameter_steps(given_net):
+    """Is one call of a rule on the concatenated parameters (``_Flat``) the
+    same training as the Solver's one call per parameter?"""
+    from cs231n import Solver
+    data = _training.digits(bias_trick=False)
+
+    def run(model, net):
+        solver = Solver(model, data, update_rule=variants.adam_new_arrays,
+                        optim_config={"learning_rate": 1e-2}, batch_size=100, num_epochs=1,
+                        verbose=False, progress=False, rng=np.random.default_rng(0))
+        solver.train()
+        return solver.loss_history, net.params
+
+    def net():
+        return given_net(64, 100, 10, weight_scale=1e-2, reg=1e-3,
+                         rng=np.random.default_rng(0))
+    plain_net, flat_net = net(), net()
+    losses, params = run(plain_net, plain_net)
+    flat_losses, _ = run(checks._Flat(flat_net), flat_net)
+    np.testing.assert_allclose(flat_losses, losses, rtol=1e-10,
+                               err_msg="the flat run took other steps")

@@ -1,6 +1,9 @@
 """Building blocks of the checks: calling student code, comparing, explaining."""
 import contextlib
 import functools
+import math
+import re
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -34,9 +37,38 @@ def quiet():
         _local.quiet = False
 
 
+# The line every check prints when it passes.  The grader looks for it in the
+# outputs of the executed test cells (cs231n.grading.bypass): a test cell that
+# scored without printing it did not run its check.
+SUCCESS_LINE = re.compile(r"^\u2713 .+: all \d+ checks passed", re.M)
+# check_at_least's note, e.g. " (0.9400 >= 0.9000)": the value the notebook had.
+_AT_LEAST = re.compile(r"checks passed \((\S+) >= (\S+)\)")
+
+
 def passed(name, count, note=""):
+    """Print the success line of a check (nothing in a ``quiet`` thread).
+
+    Written with ``sys.stdout.write``, not ``print``: an answer cell that
+    silences ``builtins.print`` must not hide that the checks after it ran.
+    """
     if not getattr(_local, "quiet", False):
-        print(f"\u2713 {name}: all {count} checks passed{note}")
+        sys.stdout.write(f"\u2713 {name}: all {count} checks passed{note}\n")
+
+
+def at_least_note(value, minimum):
+    """The note of ``check_at_least``'s success line: `` (value >= minimum)``."""
+    return f" ({value:.4f} >= {minimum:.4f})"
+
+
+def claimed_value(output):
+    """The value a passing ``check_at_least`` printed in ``output``, or None."""
+    found = _AT_LEAST.findall(output or "")
+    if not found:
+        return None
+    try:
+        return float(found[-1][0])
+    except ValueError:
+        return None
 
 
 def call(fn, name, *args, **kwargs):
@@ -202,6 +234,19 @@ class Graded:
     uses: tuple = ()   # other graded names the check calls (a backward's forward)
     watch: tuple = ()  # attributes of an instance the check reads (a class's state)
 
+    # The integrity pass gives these points instead of nbgrader's (a value
+    # cell's Recomputed bounds nbgrader's points instead).
+    bounds_notebook = False
+
+    @property
+    def needs(self):
+        """The student's names the check calls: this one and those it ``uses``."""
+        return (self.name, *self.uses)
+
+    def watched(self, name):
+        """Attributes the grader reads on instances of ``name`` (empty: a function)."""
+        return self.watch if name == self.name else ()
+
     def check(self, fns, *, cases, reference):
         """Run this function's check on ``random_cases`` and their reference.
 
@@ -215,6 +260,113 @@ class Graded:
             The module's ``make_reference(solutions, cases)``.
         """
         raise NotImplementedError("each check module's Graded subclass defines check")
+
+
+class BelowThreshold(CheckFailure):
+    """A value the grader measured is below the threshold of its test cell.
+
+    Attributes
+    ----------
+    value : float or None
+        The best value measured (None when nothing could be measured).
+    """
+
+    def __init__(self, message, value=None):
+        super().__init__(message)
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """A value a notebook computes and a test cell compares with a threshold
+    (``checks.check_at_least(best_val, 0.90, ...)``), measured again by the grader.
+
+    The notebook's own value comes from the student's kernel, where any cell
+    can set it (``best_val = 0.99``).  The grader measures it outside the
+    kernel instead: it trains with the student's graded functions (called in
+    the integrity worker, through proxies), the course's data loaded in the
+    grader's process and the hyperparameters of the solution notebook, and
+    compares predictions with labels itself.  The cell's points need both:
+    nbgrader's pass and this measurement (``bounds_notebook``).
+
+    Each check module subclasses it with ``measure`` and lists its entries in
+    ``RECOMPUTED``, next to ``GRADED``; the grader reads only these fields,
+    ``needs``, ``watched``, ``bounds_notebook`` and ``check``.  The grader
+    cannot tell a student who trains well from one whose code, in the worker,
+    finds good weights some other way: a measured value says that the
+    student's functions produce a classifier this good, and each function's
+    own check says whether it is the right function.
+    """
+    name: str          # the notebook's variable, e.g. "best_val"
+    notebook: str
+    test_cell: str     # grade_id of the test cell that checks it
+    kind: str          # which measurement of the module
+    minimum: float     # the test cell's threshold
+    uses: tuple = ()   # the student's graded names the measurement calls
+    watch: tuple = ()  # (name, attributes) pairs: classes among uses, what is read
+    trusted: tuple = ()  # (file, name) pairs: instructor code in solutions/<aid>/
+
+    bounds_notebook = True
+
+    @property
+    def needs(self):
+        """The student's names the measurement calls."""
+        return tuple(self.uses)
+
+    def watched(self, name):
+        """Attributes the grader reads on instances of ``name`` (empty: a function)."""
+        return dict(self.watch).get(name, ())
+
+    def measure(self, fns, *, cases, reference):
+        """The value, measured with the student's functions.
+
+        Parameters
+        ----------
+        fns : dict
+            name -> callable: proxies of the names in ``uses`` and the objects
+            of ``trusted`` (by name).
+        cases, reference
+            The module's ``random_cases`` and reference (unused by most).
+
+        Returns
+        -------
+        value : float
+            The best value measured (as the notebook's search would find it).
+        detail : str
+            How it was measured, for the report.
+
+        Raises
+        ------
+        CheckFailure
+            When a run fails outright, as the notebook's search would (the
+            student's code raised, returned something unusable, or the
+            training diverged); a ``BelowThreshold`` when there is a value.
+        """
+        raise NotImplementedError("each check module's Recomputed subclass defines measure")
+
+    def check(self, fns, *, cases, reference):
+        """Measure the value and compare it with ``minimum``.
+
+        Returns
+        -------
+        float
+            The value measured, at least ``minimum``.
+
+        Raises
+        ------
+        BelowThreshold
+            When it is below ``minimum`` or cannot be measured.
+        """
+        try:
+            value, detail = self.measure(fns, cases=cases, reference=reference)
+        except NotImplementedError as e:
+            raise BelowThreshold(f"{self.name}: the grader cannot run the notebook's "
+                                 f"training: a function it needs is not implemented ({e})"
+                                 ) from e
+        if not (math.isfinite(value) and value >= self.minimum):
+            raise BelowThreshold(f"{self.name}: the grader measures {value:.4f}, below the "
+                                 f"required {self.minimum:.4f} ({detail})", value)
+        return value
 
 
 def select_cases(table, cases, valid, what):

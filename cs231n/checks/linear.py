@@ -14,14 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad
-from . import _core
+from . import _core, _training
 from ._core import (array, call, case_inputs, check_kind, close, expect_value, fail,
                     finite_loss, first_hint, float32_tolerance, passed, scalar, select_cases,
                     unchanged, worst_index)
 from ._core import reference as stored_reference
 
 __all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
-           "check_linear_classifier", "check_at_least", "GRADED", "random_cases"]
+           "check_linear_classifier", "check_at_least", "GRADED", "RECOMPUTED",
+           "random_cases"]
 
 ASSIGNMENT = "a1_linear"
 LOSS_TOL = dict(rtol=1e-7, atol=1e-10)
@@ -521,7 +522,7 @@ def check_at_least(value, minimum, what):
     v = scalar(value, what, what)
     if not v >= minimum:
         fail(what, f"{v:.4f} is below the required {minimum:.4f}")
-    passed(what, 1, f" ({v:.4f} >= {minimum:.4f})")
+    passed(what, 1, _core.at_least_note(v, minimum))
 
 
 # ------------------------------------------------------------ for the grader
@@ -556,6 +557,112 @@ GRADED = [
     Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax"),
     Graded("softmax_loss_vectorized", "softmax.ipynb", "test_softmax_loss_vectorized",
            "softmax"),
+]
+
+
+# ------------------------------------------------- values the grader measures
+
+# The search of svm.ipynb, section 7: LinearClassifier(svm_loss_vectorized)
+# trained 300 steps for each (learning rate, reg), every run with the
+# Generator of seed 231.  The solution's best settings come first: the grader
+# stops at the first that reaches the threshold.
+SVM_SEARCH = {"settings": [(1e-1, 1e-3), (1e-1, 1e-1), (1e-2, 1e-3), (1e-2, 1e-1), (1e-1, 1.0),
+                           (1e-2, 1.0), (1e-3, 1e-3), (1e-3, 1e-1), (1e-3, 1.0)],
+              "num_iters": 300, "batch_size": 200, "seed": 231}
+
+# The search of softmax.ipynb, section 6: full-batch gradient descent from
+# W = 0.001 * N(0, 1), 300 steps.  Its two learning rates at reg 1e-4 that
+# bracket the others (a gradient 16 times too small or too large still
+# trains at one of them); the accuracy is measured every `every` steps and the
+# grader stops once it reaches the threshold.  Each step sends the training
+# set to the worker (~5 ms): a loss that never trains costs 600 of them.
+SOFTMAX_SEARCH = {"settings": [(16.0, 1e-4), (1.0, 1e-4)], "num_iters": 300, "every": 25,
+                  "seed": 231}
+
+
+def _svm_search(cls, loss_fn, minimum):
+    """The best validation accuracy of svm.ipynb's search, run with the
+    student's LinearClassifier and loss; (value, detail)."""
+    data = _training.digits()
+    # One copy of the training set for the whole search, as in the notebook; the
+    # validation set never leaves the grader.
+    X, y, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
+    best, where = float("-inf"), None
+    settings = SVM_SEARCH["settings"]
+    for k, (lr, reg) in enumerate(settings):
+        clf = call(cls, "LinearClassifier", loss_fn)
+        call(clf.train, "LinearClassifier.train", X, y, learning_rate=lr, reg=reg,
+             num_iters=SVM_SEARCH["num_iters"], batch_size=SVM_SEARCH["batch_size"],
+             rng=np.random.default_rng(SVM_SEARCH["seed"]))
+        # The accuracy of the weights it learnt, computed here: predict is
+        # argmax(X @ W) (test_linear_classifier checks it).
+        acc = _training.linear_accuracy(getattr(clf, "W", None), X_val, y_val)
+        if acc is None:
+            fail("LinearClassifier", "after train, W is not an array of shape (D, C)",
+                 "the search of section 7 cannot measure a classifier")
+        if acc > best:
+            best, where = acc, (lr, reg)
+        if best >= minimum:
+            break
+    detail = (f"the search of section 7 with your LinearClassifier and svm_loss_vectorized: "
+              f"best validation accuracy {best:.4f} (learning rate {where[0]:g}, reg "
+              f"{where[1]:g}), {k + 1} of its settings tried")
+    return best, detail
+
+
+def _softmax_search(loss_fn, minimum):
+    """The best validation accuracy of softmax.ipynb's search, run with the
+    student's loss and the notebook's train_softmax loop; (value, detail)."""
+    data = _training.digits()
+    X, y, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
+    name = "softmax_loss_vectorized"
+    best, where = float("-inf"), None
+    for lr, reg in SOFTMAX_SEARCH["settings"]:
+        rng = np.random.default_rng(SOFTMAX_SEARCH["seed"])
+        W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+        for step in range(1, SOFTMAX_SEARCH["num_iters"] + 1):
+            out = call(loss_fn, name, W, X, y, reg)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                fail(name, f"should return (loss, dW), got {type(out).__name__}",
+                     "train_softmax cannot use it")
+            scalar(out[0], name, "the loss")
+            W = W - lr * array(out[1], W.shape, name, "dW")
+            if step % SOFTMAX_SEARCH["every"] and step != SOFTMAX_SEARCH["num_iters"]:
+                continue
+            acc = _training.linear_accuracy(W, X_val, y_val)
+            if acc is None:
+                fail(name, f"dW has dtype {W.dtype}, not a real number type")
+            if acc > best:
+                best, where = acc, (lr, reg, step)
+            if best >= minimum or not np.all(np.isfinite(W)):
+                break      # reached, or W is lost for good
+        if best >= minimum:
+            break
+    detail = (f"the search of section 6 with your softmax_loss_vectorized: best validation "
+              f"accuracy {best:.4f} (learning rate {where[0]:g}, reg {where[1]:g}, after "
+              f"{where[2]} steps)")
+    return best, detail
+
+
+class Recomputed(_core.Recomputed):
+    """A value of this assignment's notebooks measured by the grader
+    (``_core.Recomputed``): ``kind`` is "svm_search" or "softmax_search"."""
+
+    def measure(self, fns, *, cases, reference):
+        """The notebook's search, run with the student's functions (see
+        ``_core.Recomputed.measure``)."""
+        if self.kind == "svm_search":
+            return _svm_search(fns["LinearClassifier"], fns["svm_loss_vectorized"],
+                               self.minimum)
+        return _softmax_search(fns["softmax_loss_vectorized"], self.minimum)
+
+
+RECOMPUTED = [
+    Recomputed("best_val", "svm.ipynb", "test_best_val", "svm_search", 0.90,
+               uses=("LinearClassifier", "svm_loss_vectorized"),
+               watch=(("LinearClassifier", ("W",)),)),
+    Recomputed("best_val", "softmax.ipynb", "test_best_val_accuracy", "softmax_search", 0.90,
+               uses=("softmax_loss_vectorized",)),
 ]
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad, numeric_grad_array
-from . import _core
+from . import _core, _training
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, expect_value,
                     fail, finite_loss, first_hint, passed, scalar, select_cases, unchanged,
                     worst_index)
@@ -33,7 +33,7 @@ from .linear import check_at_least
 
 __all__ = ["check_forward", "check_backward", "check_scores_loss", "check_two_layer_net",
            "check_at_least", "AffineCase", "ActivationCase", "LossCase", "NetCase",
-           "Graded", "GRADED", "SOLUTIONS", "make_reference", "random_cases"]
+           "Graded", "GRADED", "RECOMPUTED", "SOLUTIONS", "make_reference", "random_cases"]
 
 ASSIGNMENT = "a2_neural_net"
 OUT_TOL = dict(rtol=1e-7, atol=1e-10)
@@ -1007,6 +1007,74 @@ def _graded():
 
 
 GRADED = _graded()
+
+
+# The training of two_layer_net.ipynb, section 5: TwoLayerNet(64, 100, 10,
+# weight_scale=1e-2, reg=1e-3, rng=default_rng(0)) on the digits, the Solver
+# with sgd, lr_decay 0.95, batches of 100, rng default_rng(0), 30 epochs, at
+# the notebook's learning rates, the solution's best first.  The grader stops
+# at the first epoch that reaches the threshold (the fifth at 1.0).  Every step
+# is a call of the student's loss and one per parameter to set it, in the
+# worker: about 12 ms, so a network that never learns costs `max_epochs` epochs
+# of each rate.
+NET_TRAINING = {"learning_rates": (1.0, 0.3), "max_epochs": 12, "hidden_dim": 100,
+                "weight_scale": 1e-2, "reg": 1e-3, "lr_decay": 0.95, "batch_size": 100,
+                "seed": 0}
+
+
+def _net_training(cls, minimum):
+    """The best validation accuracy of two_layer_net.ipynb's training with the
+    student's TwoLayerNet, driven by the course's Solver; (value, detail).
+
+    The Solver runs here and calls the network in the worker; its accuracies
+    compare the network's scores with the labels here.  A run that fails (a
+    gradient of the wrong shape, a diverged step) keeps the best accuracy it
+    reached, as the notebook's Solver does.
+    """
+    from ..optim import sgd
+    data = _training.digits(bias_trick=False)
+    D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
+    opt = NET_TRAINING
+    best, where, failures = float("-inf"), None, []
+    for lr in opt["learning_rates"]:
+        net = call(cls, "TwoLayerNet", D, opt["hidden_dim"], C,
+                   weight_scale=opt["weight_scale"], reg=opt["reg"],
+                   rng=np.random.default_rng(opt["seed"]))
+        solver, error = _training.train_until(
+            net, data, minimum, update_rule=sgd, optim_config={"learning_rate": lr},
+            lr_decay=opt["lr_decay"], batch_size=opt["batch_size"],
+            num_epochs=opt["max_epochs"], rng=np.random.default_rng(opt["seed"]))
+        if error:
+            failures.append(f"the training at learning rate {lr:g} stopped: {error}")
+        acc = solver.best_val_acc if solver is not None else float("-inf")
+        if acc > best:
+            best, where = acc, (lr, solver.epoch)
+        if best >= minimum:
+            break
+    if where is None:
+        raise _core.BelowThreshold(
+            "best_val_acc: the grader could not train your TwoLayerNet with the Solver "
+            "(section 5): " + "; ".join(failures))
+    detail = (f"your TwoLayerNet trained with the Solver as in section 5: best validation "
+              f"accuracy {best:.4f} (learning rate {where[0]:g}, {where[1]} epochs)")
+    if failures:
+        detail += "; " + "; ".join(failures)
+    return best, detail
+
+
+class Recomputed(_core.Recomputed):
+    """A value of this assignment's notebooks measured by the grader
+    (``_core.Recomputed``): ``kind`` is "net_training"."""
+
+    def measure(self, fns, *, cases, reference):
+        """The notebook's training, run with the student's network (see
+        ``_core.Recomputed.measure``)."""
+        return _net_training(fns["TwoLayerNet"], self.minimum)
+
+
+RECOMPUTED = [Recomputed("best_val_acc", "two_layer_net.ipynb", "test_best_val_accuracy",
+                         "net_training", 0.90, uses=("TwoLayerNet",),
+                         watch=(("TwoLayerNet", ("params",)),))]
 
 
 def random_cases(rng):

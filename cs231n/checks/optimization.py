@@ -49,13 +49,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
+from . import _core, _training
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, fail,
                     first_hint, passed, scalar, select_cases, unchanged, worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
-__all__ = ["check_update_rule", "check_at_least", "RuleCase", "Graded", "GRADED",
+__all__ = ["check_update_rule", "check_at_least", "RuleCase", "Graded", "GRADED", "RECOMPUTED",
            "SOLUTIONS", "DEFAULTS", "make_reference", "random_cases"]
 
 ASSIGNMENT = "a3_optimization"
@@ -818,6 +818,115 @@ class Graded(_core.Graded):
 
 
 GRADED = [Graded(kind, "optimizers.ipynb", f"test_{kind}", kind) for kind in KINDS]
+
+
+# The search of optimizers.ipynb, section 9: the given TwoLayerNet(64, 100, 10,
+# weight_scale=1e-2, reg=1e-3, rng=default_rng(0)) trained on the digits by the
+# Solver (batches of 100, rng default_rng(0), 20 epochs) with each rule at
+# each of its learning rates; best_val_acc is the best run's.  One run that
+# fails (the Solver raises on a step that is not finite, or the rule raises)
+# stops the whole search, so test_best_val_accuracy fails.
+RULE_SEARCH = {"sgd_momentum": (0.03, 0.1, 0.3), "nesterov_momentum": (0.03, 0.1, 0.3),
+               "adagrad": (0.03, 0.1, 0.3), "rmsprop": (3e-3, 1e-2, 3e-2),
+               "adadelta": (None,), "adam": (3e-3, 1e-2, 3e-2)}
+SGD_RATES = (3.0, 1.0, 0.3)     # the package's sgd, the search's first candidate
+NET = {"hidden_dim": 100, "weight_scale": 1e-2, "reg": 1e-3, "batch_size": 100,
+       "num_epochs": 20, "seed": 0}
+# The grader runs each of the student's 16 runs for one epoch (11 steps): a
+# rule that breaks the training does so at once (Adam with t counted after
+# the correction divides by zero at the first step), and with one call of
+# the rule per step (``_Flat``) an epoch costs about 11 calls of the worker.
+# The package's sgd, trained here, reaches 0.90 in two epochs at 3.0.
+STUDENT_EPOCHS = 1
+
+
+class _Flat:
+    """The given network with its parameters as one flat vector ``theta``.
+
+    Every rule of the course is elementwise, so one call on the concatenated
+    parameters is the same update as one call per parameter with its own
+    config (the hyperparameters are the same and Adam's ``t`` advances alike
+    in each): a step costs one call of the worker instead of four.
+    """
+
+    def __init__(self, net):
+        self.net = net
+        self.keys = list(net.params)
+        self.shapes = [np.shape(net.params[k]) for k in self.keys]
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
+        self.params = {"theta": np.concatenate([np.ravel(net.params[k]) for k in self.keys])}
+
+    def loss(self, X, y=None):
+        parts = np.split(self.params["theta"], np.cumsum(self.sizes)[:-1])
+        for k, part, shape in zip(self.keys, parts, self.shapes):
+            self.net.params[k] = part.reshape(shape)
+        out = self.net.loss(X, y)
+        if y is None:
+            return out
+        loss, grads = out
+        return loss, {"theta": np.concatenate([np.ravel(grads[k]) for k in self.keys])}
+
+
+def _rule_run(net_cls, data, rule, learning_rate, goal, num_epochs):
+    """One run of the search; ``(solver, error)`` as ``_training.train_until``."""
+    D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
+    net = net_cls(D, NET["hidden_dim"], C, weight_scale=NET["weight_scale"], reg=NET["reg"],
+                  rng=np.random.default_rng(NET["seed"]))
+    config = {} if learning_rate is None else {"learning_rate": learning_rate}
+    return _training.train_until(_Flat(net), data, goal, update_rule=rule,
+                                 optim_config=config, batch_size=NET["batch_size"],
+                                 num_epochs=num_epochs, rng=np.random.default_rng(NET["seed"]))
+
+
+def _rule_search(fns, minimum):
+    """The best validation accuracy of optimizers.ipynb's search, with the
+    student's rules; (value, detail).
+
+    Raises BelowThreshold when one of the student's runs fails, as the
+    notebook's search does.
+    """
+    from ..optim import sgd
+    net_cls = fns["TwoLayerNet"]           # the given network: instructor code
+    data = _training.digits(bias_trick=False)
+    best, where = float("-inf"), None
+    for kind, rates in RULE_SEARCH.items():
+        for lr in rates:
+            solver, error = _rule_run(net_cls, data, fns[kind], lr, 2.0, STUDENT_EPOCHS)
+            at = "" if lr is None else f" at learning rate {lr:g}"
+            if error:
+                raise _core.BelowThreshold(
+                    f"best_val_acc: the search of section 9 stops: {kind}{at} broke the "
+                    f"training of the given network: {error}")
+            if solver.best_val_acc > best:
+                best, where = solver.best_val_acc, f"{kind}{at}, after {solver.epoch} epoch"
+    if best < minimum:
+        for lr in SGD_RATES:
+            solver, error = _rule_run(net_cls, data, sgd, lr, minimum, NET["num_epochs"])
+            if solver is not None and solver.best_val_acc > best:
+                best = solver.best_val_acc
+                where = f"the package's sgd at learning rate {lr:g}, {solver.epoch} epochs"
+            if best >= minimum:
+                break
+    detail = (f"the search of section 9 with your update rules, each run for "
+              f"{STUDENT_EPOCHS} epoch, and the package's sgd: best validation accuracy "
+              f"{best:.4f} ({where})")
+    return best, detail
+
+
+class Recomputed(_core.Recomputed):
+    """A value of this assignment's notebook measured by the grader
+    (``_core.Recomputed``): ``kind`` is "rule_search"; ``trusted`` names the
+    given network (a2_layers.py, the solution of Assignment 2)."""
+
+    def measure(self, fns, *, cases, reference):
+        """The notebook's search, run with the student's rules (see
+        ``_core.Recomputed.measure``)."""
+        return _rule_search(fns, self.minimum)
+
+
+RECOMPUTED = [Recomputed("best_val_acc", "optimizers.ipynb", "test_best_val_accuracy",
+                         "rule_search", 0.90, uses=KINDS,
+                         trusted=(("a2_layers.py", "TwoLayerNet"),))]
 
 
 def random_cases(rng):

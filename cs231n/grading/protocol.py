@@ -1,16 +1,19 @@
 """Messages between the grader and an integrity worker, over a pair of pipes.
 
-A message is a JSON header and a numpy ``.npz`` payload for its arrays, each
-prefixed with its length.  Nothing is unpickled: the grader reads what an
-untrusted worker sends with ``json`` and ``np.load(allow_pickle=False)``, and
-only the types below come through.
+A message is a JSON header and a payload holding the bytes of its arrays one
+after the other, each prefixed with its length.  The header names every
+array's dtype, shape and place in the payload.  Nothing is unpickled: the
+grader reads what an untrusted worker sends with ``json`` and
+``np.frombuffer`` on a checked numeric dtype, shape and range, and only the
+types below come through.  (An ``.npz`` payload cost about 0.3 ms per array on
+each side, the main cost of a call; raw bytes cost a tenth of that.)
 
     None, bool, int, float, str, list, dict (str keys), tuple, ndarray,
     numpy scalars (as Python numbers), numpy Generators (their state)
 """
-import io
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -19,6 +22,8 @@ import numpy as np
 
 MAX_HEADER = 16 << 20      # a header larger than this is a protocol error
 MAX_PAYLOAD = 512 << 20
+# Plain numeric dtypes only (bool, signed, unsigned, float), e.g. "<f8", "|b1".
+_DTYPE = re.compile(r"^[<>|=][biuf][1-9][0-9]?$")
 
 
 class ProtocolError(Exception):
@@ -27,7 +32,7 @@ class ProtocolError(Exception):
 
 def encode(obj):
     """``(header, payload)`` bytes for ``obj``."""
-    arrays = []
+    arrays, offset = [], [0]
 
     def enc(x):
         if x is None or isinstance(x, (bool, str)):
@@ -40,8 +45,11 @@ def encode(obj):
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf":
                 return {"__unsupported__": f"ndarray of dtype {x.dtype}"}
-            arrays.append(np.ascontiguousarray(x))
-            return {"__array__": len(arrays) - 1}
+            a = np.ascontiguousarray(x)
+            arrays.append(a)
+            start = offset[0]
+            offset[0] += a.nbytes
+            return {"__array__": [a.dtype.str, list(a.shape), start]}
         if isinstance(x, tuple):
             return {"__tuple__": [enc(v) for v in x]}
         if isinstance(x, list):
@@ -53,10 +61,7 @@ def encode(obj):
         return {"__unsupported__": type(x).__name__}
 
     header = json.dumps(enc(obj)).encode()
-    buf = io.BytesIO()
-    if arrays:
-        np.savez(buf, *arrays)
-    return header, buf.getvalue()
+    return header, b"".join(a.tobytes() for a in arrays)
 
 
 def _jsonable_state(state):
@@ -77,12 +82,27 @@ def decode(header, payload):
     """The object of ``encode``; raises ProtocolError on anything malformed."""
     try:
         tree = json.loads(header)
-        arrays = []
-        if payload:
-            with np.load(io.BytesIO(payload), allow_pickle=False) as data:
-                arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
     except Exception as e:
         raise ProtocolError(f"malformed message: {type(e).__name__}: {e}") from None
+    used = [0]
+
+    def array(spec):
+        if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str)
+                and _DTYPE.match(spec[0]) and isinstance(spec[1], list)
+                and all(type(n) is int and n >= 0 for n in spec[1])
+                and type(spec[2]) is int and spec[2] >= 0):
+            raise ProtocolError("malformed array")
+        dtype, shape, start = np.dtype(spec[0]), tuple(spec[1]), spec[2]
+        count = 1
+        for n in shape:
+            count *= n
+        end = start + count * dtype.itemsize
+        if end > len(payload) or count > MAX_PAYLOAD:
+            raise ProtocolError("array out of range")
+        used[0] += end - start
+        # A copy: writable, and independent of the message's bytes.
+        return np.frombuffer(payload, dtype=dtype, count=count,
+                             offset=start).reshape(shape).copy()
 
     def dec(x):
         if isinstance(x, list):
@@ -95,9 +115,7 @@ def decode(header, payload):
             raise ProtocolError("malformed tagged value")
         (tag, v), = x.items()
         if tag == "__array__":
-            if not isinstance(v, int) or not 0 <= v < len(arrays):
-                raise ProtocolError("array index out of range")
-            return arrays[v]
+            return array(v)
         if tag == "__tuple__":
             return tuple(dec(e) for e in v)
         if tag == "__dict__":
@@ -116,7 +134,10 @@ def decode(header, payload):
             return Unsupported(str(v))
         raise ProtocolError(f"unknown tag {tag!r}")
 
-    return dec(tree)
+    out = dec(tree)
+    if used[0] != len(payload):
+        raise ProtocolError("the payload holds bytes no array uses")
+    return out
 
 
 def send(fd, obj):
