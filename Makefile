@@ -34,7 +34,7 @@ help:
 	@echo "make grade ASSIGNMENT=a1_linear [JOBS=2]"
 	@echo "                grade submitted/*/ASSIGNMENT: autograde, integrity pass, report"
 	@echo "make demo [ASSIGNMENT=a2_neural_net]"
-	@echo "                release, sample submissions, grade, report, all in .demo/"
+	@echo "                release, sample submissions, grade, report, all in .demo/ASSIGNMENT/"
 	@echo "make bench      print the speed ratios of the vectorised code"
 	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
 

@@ -284,29 +284,36 @@ def corpus_path(aid, root=ROOT):
     return Path(root) / "tests" / "variants" / f"{aid}.py"
 
 
-def samples_command(aid, *, dest, root=ROOT):
-    """Write the sample submissions of an assignment into ``dest``."""
+def samples_command(aid, *, dest, root=ROOT, every=True):
+    """Write the sample submissions of an assignment into ``dest`` (all of
+    them, or with ``every=False`` the representative set the tests grade)."""
     from .grading import samples
     path = corpus_path(aid, root)
     if not path.exists():
         raise CourseError([f"no sample corpus for {aid}: {path} is missing"])
     written = samples.write_samples(Path(root) / "assignments" / aid,
-                                    samples.load_corpus(path), dest, assignment=aid)
+                                    samples.load_corpus(path), dest, assignment=aid,
+                                    every=every)
     print(f"wrote {len(written)} sample submissions of {aid} to {dest}")
     return written
 
 
-def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True):
-    """The instructor's job in one go, on sample submissions in ``.demo/``:
-    release, collect, grade in parallel, report."""
-    dest = Path(dest) if dest is not None else Path(root) / ".demo"
+def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=True):
+    """The instructor's job in one go, on sample submissions in
+    ``.demo/<aid>/``: release, collect, grade in parallel, report.
+
+    Only that folder (or ``dest``) is wiped: the demos of the other
+    assignments stay for comparison.  ``every=False`` grades only the
+    samples marked ``in_tests`` (what ``make test`` grades).
+    """
+    dest = Path(dest) if dest is not None else Path(root) / ".demo" / aid
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     shutil.copytree(Path(root) / "solutions", dest / "solutions")
     shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
     release([aid], root=dest)
-    samples_command(aid, dest=dest / "submitted", root=root)
+    samples_command(aid, dest=dest / "submitted", root=root, every=every)
     expected_file = dest / "submitted" / f"expected-{aid}.json"
     expected = json.loads(expected_file.read_text())
     expected_file.rename(dest / f"expected-{aid}.json")
@@ -361,7 +368,8 @@ def main(argv=None):
     p.add_argument("assignment")
     p.add_argument("--dest", type=Path, default=ROOT / "submitted",
                    help="where <student>/<assignment>/ folders go (default: submitted/)")
-    p = sub.add_parser("demo", help="release, sample submissions, grade, report, in .demo/")
+    p = sub.add_parser("demo", help="release, sample submissions, grade, report, "
+                                   "in .demo/ASSIGNMENT/")
     p.add_argument("assignment", nargs="?", default="a1_linear")
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")

@@ -126,6 +126,29 @@ def test_cli_exit_codes(capsys):
         course.main(["frobnicate"])
 
 
+def test_demo_wipes_only_its_own_assignment(mini_course, monkeypatch):
+    """Does `make demo ASSIGNMENT=x` work in .demo/x/, wiping that folder only
+    and keeping the other assignments' demos?"""
+    (mini_course / ".demo" / "other" / "reports").mkdir(parents=True)
+    (mini_course / ".demo" / "other" / "reports" / "report.md").write_text("kept")
+    (mini_course / ".demo" / "demo").mkdir()
+    (mini_course / ".demo" / "demo" / "stale.txt").write_text("wiped")
+
+    class Stop(Exception):
+        pass
+
+    def release(names, *, root):
+        raise Stop(root)
+
+    monkeypatch.setattr(course, "release", release)
+    with pytest.raises(Stop) as stop:
+        course.demo_command("demo", root=mini_course, progress=False)
+    assert stop.value.args[0] == mini_course / ".demo" / "demo"
+    assert (mini_course / ".demo" / "demo" / "solutions" / "demo" / "demo.ipynb").exists()
+    assert not (mini_course / ".demo" / "demo" / "stale.txt").exists()
+    assert (mini_course / ".demo" / "other" / "reports" / "report.md").read_text() == "kept"
+
+
 # ---------------------------------------------------------- the real course
 
 def test_every_solution_has_a_release():

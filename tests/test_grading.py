@@ -1,5 +1,6 @@
 """The grading pipeline's parts: the worker protocol, the inspection of a
-submission's structure, and the integrity pass (with its soundness suite)."""
+submission's structure, the integrity pass (with its soundness suite), a
+student's time budget, grader errors, and the autograder's output limit."""
 import gc
 import inspect
 import json
@@ -24,7 +25,7 @@ from variants import a3_optimization as variants_a3
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "assignments" / "a1_linear"
-DENY = [p for p in ROOT.iterdir() if p.name not in {"cs231n", ".venv", "assignments"}]
+WATCH = [ROOT]
 
 
 # ------------------------------------------------------------------ protocol
@@ -130,9 +131,26 @@ def test_structure_names_each_change(tmp_path):
     ("setattr(np, 'allclose', lambda *a: True)", "setattr(np, ...)"),
     ("sys.modules['numpy'] = None", "sys.modules['numpy']"),
     ("__builtins__.__import__ = None", "__builtins__.__import__"),
+    # through an alias: the name, and what it stands for
+    ("import numpy as N\nN.allclose = lambda *a, **k: True", "N.allclose (numpy.allclose)"),
+    ("from cs231n import checks as C\nC.check_x = None", "C.check_x (cs231n.checks.check_x)"),
+    ("import cs231n.checks as ck\nck.check_svm_loss = None",
+     "ck.check_svm_loss (cs231n.checks.check_svm_loss)"),
+    ("from numpy import testing as T\nT.assert_allclose = None",
+     "T.assert_allclose (numpy.testing.assert_allclose)"),
+    ("np_ = np\nnp_.allclose = None", "np_.allclose (np.allclose)"),
+    ("t = np.testing\ndel t.assert_allclose", "t.assert_allclose (np.testing.assert_allclose)"),
+    ("a, b = np, checks\nb.check_x = None", "b.check_x (checks.check_x)"),
+    ("m = sys.modules['numpy']\nm.allclose = None", "m.allclose (sys.modules['numpy'].allclose)"),
+    ("N = __import__('numpy')\nsetattr(N, 'allclose', None)", "setattr(N (numpy), ...)"),
+    ("T = getattr(np, 'testing')\nT.assert_allclose = None",
+     "T.assert_allclose (np.testing.assert_allclose)"),
+    ("for m in (np, checks):\n    m.allclose = None", "m.allclose (np.allclose)"),
+    ("np.__dict__.update(allclose=None)", "np.__dict__.update(...)"),
+    ("vars(np)['allclose'] = None", "vars(np)['allclose'] (np.__dict__['allclose'])"),
 ])
 def test_monkeypatches_are_found(source, hit):
-    """Is each way of patching a protected module found?"""
+    """Is each way of patching a protected module found, through an alias too?"""
     assert hit in structure.monkeypatches(source)
 
 
@@ -140,6 +158,48 @@ def test_ordinary_code_is_not_a_monkeypatch():
     """Are ordinary assignments, attribute writes on own objects and magics left alone?"""
     src = "%matplotlib inline\nself.W = W\nW.flat[0] = 1\nx = np.zeros(3)\nx[0] = 1"
     assert structure.monkeypatches(src) == []
+    # An alias rebound to an object of the student's is no longer an alias;
+    # a new array made by a protected module is not the module.
+    src = ("import numpy as N\nx = N.zeros(3)\nx[0] = 1\nrng = N.random.default_rng(0)\n"
+           "rng.bit_generator.state = rng.bit_generator.state\nN = Net()\nN.params = {}\n"
+           "d = {}\nd.update(a=1)")
+    assert structure.monkeypatches(src) == []
+
+
+def test_an_alias_reaches_the_cells_after_it():
+    """Is a patch through an alias made in an earlier cell found when the
+    notebook's cells are scanned in order, and forgotten once rebound?"""
+    aliases = {}
+    assert structure.monkeypatches("import numpy as N\nfrom cs231n import checks as C",
+                                   aliases) == []
+    assert structure.monkeypatches("N.allclose = None", aliases) == \
+        ["N.allclose (numpy.allclose)"]
+    assert structure.monkeypatches("C = object()", aliases) == []
+    assert structure.monkeypatches("C.check_x = None", aliases) == []
+    assert structure.monkeypatches("N.allclose = None") == []   # no shared aliases
+
+
+def test_inspection_follows_aliases_across_cells(tmp_path):
+    """Does inspect_submission flag a patch through an alias that an earlier
+    cell made (a test cell's aliases count, its own patches do not)?"""
+    nb = _released()
+    answers = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+               and c["metadata"].get("nbgrader", {}).get("solution")]
+    nb["cells"][answers[0]]["source"] = "from numpy import testing as T\n" + \
+        "".join(nb["cells"][answers[0]]["source"])
+    nb["cells"][answers[-1]]["source"] = "".join(nb["cells"][answers[-1]]["source"]) + \
+        "\nT.assert_allclose = lambda *a, **k: None\n"
+    _write(tmp_path, {"svm.ipynb": nb, "softmax.ipynb": _released("softmax.ipynb")})
+    found = structure.inspect_submission(tmp_path, RELEASE)
+    assert found.flags == ["monkeypatch"], found.problems
+    assert "T.assert_allclose (numpy.testing.assert_allclose)" in found.problems[0][1]
+
+
+def test_code_too_deep_to_parse_is_no_crash():
+    """Does code nested deeper than the parser allows (which the kernel cannot
+    compile either) give no hits instead of stopping the grader?"""
+    assert structure.monkeypatches("np" + ".a" * 100_000 + " = 1") == []
+    assert structure.monkeypatches("x = " + "-" * 100_000 + "1") == []
 
 
 def test_monkeypatches_is_safe_in_grading_threads():
@@ -237,7 +297,7 @@ def verdict(judge, kind, obj):
     graded = GRADED_BY_KIND[kind]
     return integrity.check_function(judge, graded, submission(graded.name,
                                                               _dependencies(obj)),
-                                    deny=DENY)
+                                    watch=WATCH)
 
 
 def _params(table):
@@ -291,7 +351,7 @@ def test_integrity_contains_hostile_code(judge, what):
     nb = {"cells": [{"cell_type": "code", "source": source,
                      "metadata": {"nbgrader": {"solution": True, "grade_id": "x"}}}]}
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
-    result = integrity.check_function(judge, graded, nb, deny=DENY)
+    result = integrity.check_function(judge, graded, nb, watch=WATCH)
     assert not result.passed
     assert reason in result.reason, result.reason
 
@@ -304,7 +364,7 @@ def test_reading_solutions_is_refused_and_flagged(judge):
               "    except Exception:\n        pass\n    return 0.0, W\n")
     nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {}}]}
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
-    result = integrity.check_function(judge, graded, nb, deny=DENY)
+    result = integrity.check_function(judge, graded, nb, watch=WATCH)
     assert not result.passed
     assert "sandbox-violation" in result.flags
 
@@ -320,7 +380,7 @@ def test_monkeypatch_inside_the_worker_changes_nothing(judge):
                 "    loss, dW = _right(W, X, y, reg)\n    return loss + 1.0, dW\n")
     nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {}}]}
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
-    result = integrity.check_function(judge, graded, nb, deny=DENY)
+    result = integrity.check_function(judge, graded, nb, watch=WATCH)
     assert not result.passed and "the loss is wrong" in result.reason
 
 
@@ -337,7 +397,7 @@ def test_helper_from_another_answer_cell_is_found(judge):
                         "    return _helper(W, X, y, reg)\n",
               "metadata": {"nbgrader": {"solution": True, "grade_id": "b"}}}]
     graded = [g for g in linear.GRADED if g.name == "svm_loss_vectorized"][0]
-    result = integrity.check_function(judge, graded, {"cells": cells}, deny=DENY)
+    result = integrity.check_function(judge, graded, {"cells": cells}, watch=WATCH)
     assert result.passed, result.reason
 
 
@@ -380,7 +440,7 @@ def test_soundness_through_the_integrity_pass(later, table):
 
     def verdict(job):
         graded, nb = job
-        return integrity.check_function(judge, graded, nb, deny=DENY)
+        return integrity.check_function(judge, graded, nb, watch=WATCH)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(verdict, jobs))
     wrong = [(g.kind, r.reason) for (g, _), r in zip(jobs, results)
@@ -416,7 +476,7 @@ def test_one_worker_per_notebook_and_a_crash_costs_only_its_function(judge):
     ]
     graded = _by_name("svm_loss_vectorized", "l2_penalty", "l1_penalty", "svm_loss_naive")
     crashed, l2, l1, naive = integrity.check_notebook(judge, graded, {"cells": cells},
-                                                      deny=DENY)
+                                                      watch=WATCH)
     assert not crashed.passed and "ended" in crashed.reason
     assert "crashed" not in l2.flags and l2.passed, (l2.reason, l2.flags)
     assert l1.passed and l1.flags == ["sandbox-violation"], (l1.reason, l1.flags)
@@ -466,30 +526,592 @@ def test_opaque_caches_and_watched_dicts_cross_the_sandbox(judge):
     nb = {"cells": [_answer(layer, "a"), _answer(backward, "b"), _answer(net, "c")]}
     graded = [_Probe("layer_backward", _layer_probe, uses=("layer_forward",)),
               _Probe("Net", _net_probe, watch=("params",))]
-    for result in integrity.check_notebook(judge, graded, nb, deny=DENY):
+    for result in integrity.check_notebook(judge, graded, nb, watch=WATCH):
         assert result.passed, result.reason
 
 
 def test_missing_function_is_named(judge):
     """Is a notebook without the function graded 0 with the reason?"""
     graded = linear.GRADED[0]
-    result = integrity.check_function(judge, graded, {"cells": []}, deny=DENY)
+    result = integrity.check_function(judge, graded, {"cells": []}, watch=WATCH)
     assert not result.passed and "not defined" in result.reason
-    result = integrity.check_function(judge, graded, None, deny=DENY)
+    result = integrity.check_function(judge, graded, None, watch=WATCH)
     assert "missing" in result.reason
 
 
-def test_deny_list_covers_the_repository_of_the_package(tmp_path):
-    """Is the repository's solutions/ (and its answer corpus) out of reach of a
-    course graded elsewhere, and is no folder holding the course itself denied?"""
+def test_watch_covers_the_course_and_the_repository_of_the_package(tmp_path):
+    """Are the course and the repository the package comes from both watched,
+    so that a look at solutions/ in either is reported?"""
     from cs231n.grading.pipeline import Course
-    (tmp_path / "solutions").mkdir()
-    deny = {p.resolve() for p in Course(tmp_path).deny()}
-    assert {ROOT / "solutions", ROOT / "tests", tmp_path / "solutions"} <= deny
-    assert ROOT / "cs231n" not in deny and ROOT / "assignments" not in deny
-    inside = ROOT / ".demo-test-course"
-    inside.mkdir(exist_ok=True)
+    assert set(Course(tmp_path).watch()) == {tmp_path.resolve(), ROOT}
+
+
+# --------------------------------------------- grader errors and time budgets
+
+@pytest.fixture
+def gradebook_course(tmp_path, monkeypatch):
+    """A course whose gradebook holds assignment a1 (two notebooks, a
+    free-text answer), students sam (an earlier run's full marks) and kim
+    (no submission)."""
+    from cs231n.grading import pipeline
+    from nbgrader.api import Gradebook
+    # nbgrader runs `alembic` from PATH to make a new gradebook.
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
+    course = pipeline.Course(tmp_path)
+    with Gradebook(course.db_url) as gb:
+        gb.add_assignment("a1")
+        for nb in ("svm", "softmax"):
+            gb.add_notebook(nb, "a1")
+            gb.add_grade_cell(f"test_{nb}", nb, "a1", max_score=2, cell_type="code")
+        gb.add_grade_cell("why_answer", "svm", "a1", max_score=1, cell_type="markdown")
+        gb.add_student("sam")
+        gb.add_student("kim")
+        with gb.db.no_autoflush:     # else SQLAlchemy warns (nbgrader's own habit)
+            submission = gb.add_submission("a1", "sam")
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = grade.max_score
+        gb.db.commit()
+    return course
+
+
+def _scores(course, sid):
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        sub = gb.find_submission("a1", sid)
+        return ({(nb.name, g.name): g.auto_score for nb in sub.notebooks for g in nb.grades},
+                sub.code_score)
+
+
+def test_zero_autograded_resets_an_earlier_run(gradebook_course):
+    """Does zero_autograded set every autograded cell to 0 in a real gradebook,
+    leave the free-text answer to a person, and create a missing submission?"""
+    from cs231n.grading import pipeline
+    course = gradebook_course
+    assert _scores(course, "sam")[1] == 4
+    pipeline.zero_autograded(course, "a1", "sam")
+    scores, code_score = _scores(course, "sam")
+    assert code_score == 0
+    assert scores == {("svm", "test_svm"): 0, ("softmax", "test_softmax"): 0,
+                      ("svm", "why_answer"): 1}
+    pipeline.zero_autograded(course, "a1", "kim")
+    scores, code_score = _scores(course, "kim")
+    assert code_score == 0 and scores[("svm", "test_svm")] == 0
+
+
+def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course, monkeypatch):
+    """When grade_student raises, do the result's rows, its score and the
+    gradebook (what grades.csv exports) all say 0, with the error as reason?"""
+    import queue
+    from cs231n.grading import pipeline
+    course = gradebook_course
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(pipeline, "grade_student", broken)
+    autograders = queue.Queue()
+    autograders.put("the autograder")
+    result = pipeline._safe_grade(course, "a1", "sam", None, None, autograders, None)
+    assert autograders.get_nowait() == "the autograder"
+    assert result.status == "failed" and result.why == "grader error: RuntimeError: boom"
+    rows = {(c["notebook"], c["cell"]): c for c in result.cells}
+    assert set(rows) == {("svm.ipynb", "test_svm"), ("softmax.ipynb", "test_softmax"),
+                         ("svm.ipynb", "why_answer")}
+    for key in [("svm.ipynb", "test_svm"), ("softmax.ipynb", "test_softmax")]:
+        assert rows[key]["points"] == 0 and "boom" in rows[key]["reason"]
+        assert any(key[1] in reason and "boom" in reason for reason in result.reasons)
+    assert rows[("svm.ipynb", "why_answer")]["points"] is None
+    assert (result.score, result.max_score, result.pending) == (0, 5, 1)
+    assert _scores(course, "sam")[1] == result.score
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class _FakeAutograder:
+    """Plays nbgrader runs: ``script`` maps a notebook id (None: the whole
+    submission) to (Answer, seconds it would take); the clock advances by
+    the time a run takes, a run past its timeout is cut as the real one is,
+    and a successful run writes its notebooks."""
+
+    def __init__(self, folder, clock, script):
+        self.folder, self.clock, self.script, self.calls = folder, clock, script, []
+
+    def autograde(self, aid, sid, *, env, notebook=None, timeout):
+        from cs231n.grading.pipeline import Answer
+        self.calls.append((notebook, timeout))
+        answer, seconds = self.script[notebook]
+        self.clock.now += min(seconds, timeout)
+        if seconds > timeout:
+            return Answer(None, f"timed out after {timeout:g} s", answer.running, {})
+        if answer.code == 0:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name in [f"{notebook}.ipynb"] if notebook else ["svm.ipynb", "softmax.ipynb"]:
+                (self.folder / name).write_text("{}")
+        return answer
+
+
+def _autograde(tmp_path, monkeypatch, script, budget):
+    import types
+    from cs231n.grading import pipeline
+    clock = _Clock()
+    monkeypatch.setattr(pipeline, "time", types.SimpleNamespace(monotonic=clock))
+    course = pipeline.Course(tmp_path)
+    fake = _FakeAutograder(course.autograded("sam", "a1"), clock, script)
+    result = pipeline.StudentResult("sam")
+    ran = pipeline._autograde(course, "a1", "sam", {}, result, fake,
+                              ["softmax.ipynb", "svm.ipynb"], deadline=clock.now + budget)
+    return ran, result, fake.calls
+
+
+def test_a_notebook_that_timed_out_is_never_run_again(tmp_path, monkeypatch):
+    """After the whole run timed out in svm.ipynb (as the autograder process
+    told), is only softmax.ipynb run again, within the time left?"""
+    from cs231n.grading.pipeline import AUTOGRADE_TIMEOUT, Answer
+    script = {None: (Answer(None, "", "svm.ipynb", {}), 10_000),
+              "softmax": (Answer(0, "", None, {}), 5),
+              "svm": (Answer(0, "", None, {}), 5)}
+    ran, result, calls = _autograde(tmp_path, monkeypatch, script, budget=1200)
+    assert calls == [(None, AUTOGRADE_TIMEOUT), ("softmax", 1200 - AUTOGRADE_TIMEOUT)]
+    assert ran == {"softmax.ipynb"}
+    assert result.status == "failed" and "svm.ipynb: timed out" in result.why
+    assert "timed-out" in result.flags
+
+
+def test_no_run_goes_past_the_student_budget(tmp_path, monkeypatch):
+    """When the whole run times out between notebooks and the first notebook
+    run alone hangs too, does no run go past the budget, and is the notebook
+    left without time named?"""
+    from cs231n.grading.pipeline import Answer
+    script = {None: (Answer(None, "", None, {}), 10_000),
+              "softmax": (Answer(None, "", None, {}), 10_000),
+              "svm": (Answer(0, "", None, {}), 5)}
+    ran, result, calls = _autograde(tmp_path, monkeypatch, script, budget=1000)
+    assert [c[0] for c in calls] == [None, "softmax"]
+    assert sum(timeout for _, timeout in calls) <= 1000
+    assert ran == set() and result.status == "failed"
+    assert "svm.ipynb: not graded: the student's time budget was spent" in result.why
+
+
+def test_without_word_from_the_process_the_log_names_the_failed_notebook(
+        tmp_path, monkeypatch):
+    """When nbgrader failed outside a notebook's execution, is the notebook its
+    log names last the one not run again?"""
+    from cs231n.grading.pipeline import Answer
+    log = ("[AutogradeApp | INFO] Sanitizing /c/.grading/submitted/sam/a1/svm.ipynb\n"
+           "[AutogradeApp | ERROR] KeyError: 'grade_id'\n")
+    script = {None: (Answer(1, log, None, {}), 5), "softmax": (Answer(0, "", None, {}), 5)}
+    ran, result, calls = _autograde(tmp_path, monkeypatch, script, budget=1000)
+    assert [c[0] for c in calls] == [None, "softmax"]
+    assert ran == {"softmax.ipynb"}
+    assert result.why.startswith("svm.ipynb: ") and "KeyError" in result.why
+    assert "timed-out" not in result.flags
+
+
+def test_no_autograde_once_the_budget_is_spent(tmp_path, monkeypatch):
+    """Is nothing run when no time is left, with the reason?"""
+    ran, result, calls = _autograde(tmp_path, monkeypatch, {}, budget=0)
+    assert calls == [] and ran == set()
+    assert result.status == "failed" and "time budget was spent" in result.why
+
+
+def test_cut_output_is_flagged(tmp_path, monkeypatch):
+    """Is a notebook whose output the autograder cut flagged with the bytes
+    dropped?"""
+    from cs231n.grading.pipeline import Answer
+    script = {None: (Answer(0, "", None, {"svm.ipynb": 123456}), 5)}
+    ran, result, _ = _autograde(tmp_path, monkeypatch, script, budget=1000)
+    assert ran == {"svm.ipynb", "softmax.ipynb"} and result.status == "graded"
+    assert result.flags == ["output-truncated"]
+    assert "svm.ipynb" in result.reasons[0] and "123456 bytes" in result.reasons[0]
+
+
+def test_the_autograder_process_names_the_notebook_that_hung(tmp_path):
+    """Does Autograder read the lines the process writes before its answer (all
+    arriving at once too), ask for the staged submissions, and, when it must
+    kill the process, say which notebook was executing?"""
+    import subprocess
+    from cs231n.grading import pipeline
+    course = pipeline.Course(tmp_path)
+    (tmp_path / "connections").mkdir()
+    autograder = pipeline.Autograder(course, tmp_path / "connections")
+    requests = tmp_path / "requests.jsonl"
+    script = (
+        "import json, sys, time\n"
+        "def say(**m):\n    print(json.dumps(m), flush=False)\n"
+        "for n, line in enumerate(sys.stdin):\n"
+        f"    open({str(requests)!r}, 'a').write(line)\n"
+        "    say(running='softmax.ipynb', dropped=0)\n"
+        "    say(finished='softmax.ipynb', dropped=7)\n"
+        "    if n == 0:\n"
+        "        say(success=True, log='graded', error='')\n"
+        "    else:\n"
+        "        say(running='svm.ipynb', dropped=0)\n"
+        "    sys.stdout.flush()\n"
+        "    if n > 0:\n        time.sleep(60)\n")
+    autograder.proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, start_new_session=True)
     try:
-        assert not any(inside.is_relative_to(p) for p in Course(inside).deny())
+        done = autograder.autograde("a1", "sam", env={}, timeout=30)
+        assert done.code == 0 and done.log.startswith("graded")
+        assert (done.running, done.truncated) == (None, {"softmax.ipynb": 7})
+        hung = autograder.autograde("a1", "sam", env={}, timeout=2)
+        assert hung.code is None and hung.log == "timed out after 2 s"
+        assert (hung.running, hung.truncated) == ("svm.ipynb", {"softmax.ipynb": 7})
+        assert autograder.proc is None
     finally:
-        inside.rmdir()
+        autograder.close()
+    sent = [json.loads(line) for line in requests.read_text().splitlines()]
+    assert [r["submitted_directory"] for r in sent] == [".grading/submitted"] * 2
+
+
+def test_integrity_stops_when_the_budget_is_spent(judge):
+    """Past the deadline, does every graded function get the budget's reason
+    (and no worker is started)?"""
+    import time
+    graded = _by_name("svm_loss_naive", "l2_penalty")
+    nb = {"cells": [_answer("def svm_loss_naive(W, X, y, reg):\n    return 0.0, W\n", "a"),
+                    _answer("def l2_penalty(W, reg):\n    return 0.0\n", "b")]}
+    start = time.monotonic()
+    results = integrity.check_notebook(judge, graded, nb, watch=WATCH,
+                                       deadline=time.monotonic() - 1)
+    assert time.monotonic() - start < 5
+    for r in results:
+        assert not r.passed and r.reason == integrity.NOT_CHECKED and r.flags == ["timed-out"]
+
+
+# ------------------------------------------------------------- output limit
+
+def _message(kind, **content):
+    return {"msg_type": kind, "header": {"msg_type": kind},
+            "parent_header": {"msg_id": "m"}, "content": content}
+
+
+def _capped(limit):
+    from cs231n.grading.preprocessors import CappedExecute
+    execute = CappedExecute(max_output_bytes=limit)
+    execute.reset_limit()
+    execute.clear_before_next_output = False   # nbclient sets it before each cell
+    return execute
+
+
+def test_output_past_the_limit_is_dropped_but_what_grades_stays():
+    """Past the limit, are printed text and displays dropped, while a cell's
+    first stderr stream, its error and its result stay (cut short), so that
+    nbgrader grades the test cell as it would have, and does the cell end
+    with a line saying how much was dropped?"""
+    from nbformat.v4 import new_code_cell
+    from nbgrader.utils import determine_grade
+    execute = _capped(5000)
+    outs = []
+    for _ in range(1000):
+        execute.output(outs, _message("stream", name="stdout", text="x" * 100), None, 0)
+    execute.output(outs, _message("display_data", data={"text/plain": "y" * 100},
+                                  metadata={}), None, 0)
+    execute.output(outs, _message("stream", name="stderr", text="w" * 100_000), None, 0)
+    execute.output(outs, _message("stream", name="stderr", text="w" * 10), None, 0)
+    execute.output(outs, _message("error", ename="ValueError", evalue="v" * 100_000,
+                                  traceback=["t" * 100_000]), None, 0)
+    execute.output(outs, _message("execute_result", data={"text/plain": "0.5",
+                                                          "image/png": "p" * 100_000},
+                                  metadata={}, execution_count=1), None, 0)
+    kinds = [o.output_type if o.output_type != "stream" else o.name for o in outs]
+    assert kinds.count("stdout") <= 5000 // 100 and "display_data" not in kinds
+    assert kinds[-3:] == ["stderr", "error", "execute_result"]
+    assert sum(len(str(o)) for o in outs) < 5000 + 4 * 1200
+    assert outs[-2].ename == "ValueError" and outs[-1].data == {"text/plain": "0.5"}
+    assert execute.dropped > 1000 * 100 + 300_000 - 5000
+
+    cell = new_code_cell("checks.check()", metadata={"nbgrader": {
+        "grade": True, "solution": False, "grade_id": "t", "points": 2}})
+    cell.outputs = outs
+    execute.on_cell_executed(cell=cell, cell_index=0,
+                             execute_reply={"content": {"status": "ok"}})
+    assert determine_grade(cell) == (0, 2)       # the stderr stream still fails it
+    assert cell.outputs[-1].name == "stdout" and "dropped" in cell.outputs[-1].text
+
+
+def test_a_flood_of_tiny_outputs_meets_the_limit():
+    """Does a flood of empty outputs (each costs memory all the same) stop
+    being kept at the limit?"""
+    from cs231n.grading.preprocessors import OUTPUT_OVERHEAD
+    execute = _capped(100_000)
+    outs = []
+    for _ in range(10_000):
+        execute.output(outs, _message("display_data", data={}, metadata={}), None, 0)
+    assert len(outs) <= 100_000 // OUTPUT_OVERHEAD
+    assert execute.dropped > 0
+
+
+@pytest.mark.slow
+def test_output_limit_in_a_real_kernel(tmp_path):
+    """Run through a python3 kernel (no sandbox), does a notebook that prints
+    2 MB keep only the limit's worth, tell when it runs and finishes, and
+    keep its failing test cell failing?"""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+    from nbgrader.utils import determine_grade
+    from cs231n.grading.preprocessors import CappedExecute
+    told = []
+    execute = CappedExecute(max_output_bytes=20_000, kernel_name="python3", timeout=60,
+                            on_notebook=lambda *a: told.append(a))
+    test = new_code_cell("import sys\nsys.stderr.write('bad\\n')\nraise AssertionError('x')",
+                         metadata={"nbgrader": {"grade": True, "solution": False,
+                                                "grade_id": "t", "points": 1}})
+    nb = new_notebook(cells=[
+        new_code_cell("for i in range(2000):\n    print('x' * 1000, flush=True)"),
+        test, new_code_cell("6 * 7")])
+    nb, _ = execute.preprocess(nb, {"nbgrader": {"notebook": "flood"},
+                                    "metadata": {"path": str(tmp_path)}})
+    size = len(nbformat.writes(nb))
+    assert size < 20_000 + 10_000, size
+    assert told[0] == ("running", "flood.ipynb", 0)
+    assert told[-1][:2] == ("finished", "flood.ipynb") and told[-1][2] > 1_900_000
+    assert "dropped" in nb.cells[0].outputs[-1].text
+    assert determine_grade(nb.cells[1]) == (0, 1)
+    assert nb.cells[2].outputs[-1].data["text/plain"] == "42"
+
+
+# ------------------------------ values the notebook sets, and bypassed checks
+
+@pytest.mark.parametrize("spec", [
+    ["|O8", [1], 0], ["|V8", [1], 0], ["<f8", [-1], 0], ["<f8", [2], 0],
+    ["<f8", [1.5], 0], ["<f8", [1], -8], ["<f8", [1], 8], "<f8", ["<f8", [1]],
+])
+def test_protocol_rejects_malformed_arrays(spec):
+    """Is an array of an object, void or unknown dtype, a bad shape, or bytes
+    outside the payload a ProtocolError?"""
+    header = json.dumps({"__array__": spec}).encode()
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(header, bytes(8))
+
+
+def test_protocol_rejects_unused_payload_bytes():
+    """Is a payload longer than its arrays (smuggled bytes) refused?"""
+    header, payload = protocol.encode([np.arange(3.0)])
+    protocol.decode(header, payload)
+    with pytest.raises(protocol.ProtocolError, match="no array uses"):
+        protocol.decode(header, payload + b"x")
+
+
+def test_protocol_arrays_are_writable_copies():
+    """Are decoded arrays writable and independent of the message's bytes?"""
+    header, payload = protocol.encode({"a": np.arange(4, dtype=np.int32).reshape(2, 2)})
+    a = protocol.decode(header, payload)["a"]
+    a[0, 0] = 7
+    assert a.dtype == np.int32 and a.shape == (2, 2) and a.flags.writeable
+    assert protocol.decode(header, payload)["a"][0, 0] == 0
+
+
+def test_judge_measures_values_first_and_loads_given_code():
+    """Does the judge list the values the grader measures before the graded
+    functions (a fresh worker each), and load the instructor's given network
+    that a3's measurement trains?"""
+    judge = integrity.Judge.for_assignment(
+        "a3_optimization", ROOT / "solutions" / "a3_optimization", seed=1)
+    assert judge.graded[0] is optimization.RECOMPUTED[0]
+    assert judge.graded[1:] == optimization.GRADED
+    net = judge.trusted[("a2_layers.py", "TwoLayerNet")]
+    assert set(net(4, 3, 2, rng=np.random.default_rng(0)).params) == {"W1", "b1", "W2", "b2"}
+
+
+def test_a_value_without_its_functions_is_named(judge):
+    """Is a value whose functions no cell defines a failure that names them?"""
+    result = integrity.check_function(judge, linear.RECOMPUTED[0], {"cells": []})
+    assert not result.passed and result.bounds_notebook
+    assert "LinearClassifier, svm_loss_vectorized are not defined" in result.reason
+
+
+def _svm_notebook(loss, classifier):
+    """svm.ipynb's two answer cells the search uses, filled with variants."""
+    return {"cells": [_answer(cell_code(_dependencies(loss), "svm_loss_vectorized"), "svm"),
+                      _answer(cell_code(_dependencies(classifier), "LinearClassifier"),
+                              "linear_classifier")]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, classifier, reaches", [
+    (variants.svm_masked_mean, variants.ClassifierNoReplacement, True),
+    (variants.svm_grad_wrong_sign, variants.ClassifierRight, False),
+    (variants.svm_vectorised, variants.ClassifierUphill, False),
+], ids=["right", "wrong-sign-loss", "uphill-classifier"])
+def test_best_val_is_measured_with_the_students_functions(judge, loss, classifier, reaches):
+    """Does the grader run svm.ipynb's search with the student's classifier
+    given the student's own loss (both in the worker), reach 0.90 with right
+    ones written differently, and fail a loss or a classifier that climbs?"""
+    result = integrity.check_function(judge, linear.RECOMPUTED[0],
+                                      _svm_notebook(loss, classifier))
+    assert result.passed == reaches, result.reason
+    assert result.bounds_notebook and result.value is not None
+    assert (result.value >= 0.9) == reaches
+
+
+@pytest.mark.slow
+def test_a_loss_given_to_the_classifier_finds_its_helper(judge):
+    """When the student's loss (called by their classifier, not by the
+    grader) needs a helper from another answer cell, is it found?"""
+    helper = inspect.getsource(variants.svm_vectorised).replace("svm_vectorised", "_helper")
+    nb = {"cells": [
+        _answer(helper, "helper"),
+        _answer("def svm_loss_vectorized(W, X, y, reg):\n    return _helper(W, X, y, reg)\n",
+                "svm"),
+        _answer(cell_code([variants.ClassifierRight], "LinearClassifier"), "classifier")]}
+    result = integrity.check_function(judge, linear.RECOMPUTED[0], nb)
+    assert result.passed, result.reason
+
+
+@pytest.mark.slow
+def test_the_solver_drives_the_students_network_in_the_worker():
+    """Does the course's Solver, in the grader, train the student's network
+    in the worker (its params updated there) to 0.90 on the digits?"""
+    judge = integrity.Judge.for_assignment(
+        "a2_neural_net", ROOT / "solutions" / "a2_neural_net", seed=1)
+    nb = {"cells": [_answer(cell_code(_dependencies(variants_a2.NetLayers, variants_a2),
+                                      "TwoLayerNet"), "TwoLayerNet")]}
+    result = integrity.check_function(judge, neural_net.RECOMPUTED[0], nb)
+    assert result.passed and result.value >= 0.9, result.reason
+
+
+@pytest.mark.slow
+def test_a3_search_runs_the_students_rules_on_the_given_network():
+    """Does the grader's search of optimizers.ipynb call the student's rules
+    in the worker, and fail when one of them breaks the training?"""
+    judge = integrity.Judge.for_assignment(
+        "a3_optimization", ROOT / "solutions" / "a3_optimization", seed=1)
+
+    def notebook(**rules):
+        return {"cells": [_answer(cell_code(_dependencies(rules.get(k, v[-1]), variants_a3),
+                                            k), k)
+                          for k, v in variants_a3.BASE.items()]}
+    right = integrity.check_function(judge, optimization.RECOMPUTED[0], notebook())
+    assert right.passed and right.value >= 0.9, right.reason
+    broken = integrity.check_function(
+        judge, optimization.RECOMPUTED[0],
+        notebook(adam=variants_a3.adam_t_after_correction))
+    assert not broken.passed and "adam" in broken.reason
+
+
+# _combine on a real gradebook: test_svm is a graded function's cell,
+# test_softmax a value cell (best_val).
+
+def _executed(course, notebook, cell, printed, extra=()):
+    """autograded/sam/a1/<notebook>: one executed test cell and ``extra`` cells."""
+    folder = course.autograded("sam", "a1")
+    folder.mkdir(parents=True, exist_ok=True)
+    source = ("checks.check_at_least(best_val, 0.90, 'accuracy')" if cell == "test_softmax"
+              else "checks.check_svm_loss(f)")
+    test = {"cell_type": "code", "source": source,
+            "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": cell}},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": printed}]}
+    (folder / notebook).write_text(json.dumps({"cells": [*extra, test]}))
+
+
+def _combined(course, nb_scores, verdicts):
+    from cs231n.grading import pipeline
+    result = pipeline.StudentResult("sam")
+    pipeline._combine(result, course, "a1", nb_scores, verdicts)
+    return result, {c["cell"]: c for c in result.cells}
+
+
+def _verdict(cell, passed, value=None, reason="", bounds=False):
+    notebook = "softmax.ipynb" if cell == "test_softmax" else "svm.ipynb"
+    return integrity.FunctionResult("best_val" if bounds else "f", notebook, cell, passed,
+                                    reason=reason, value=value, bounds_notebook=bounds)
+
+
+CLAIM = "\u2713 accuracy: all 1 checks passed (0.9900 >= 0.9000)\n"
+SVM_LINE = "\u2713 f: all 5 checks passed (visible cases)\n"
+
+
+def test_a_value_the_grader_does_not_confirm_loses_and_is_flagged(gradebook_course):
+    """When nbgrader passed best_val but the grader measures less, is the cell
+    0, flagged tampered, with both numbers in its reason?"""
+    course = gradebook_course
+    _executed(course, "softmax.ipynb", "test_softmax", CLAIM)
+    _executed(course, "svm.ipynb", "test_svm", SVM_LINE)
+    verdicts = {("softmax.ipynb", "test_softmax"): _verdict(
+        "test_softmax", False, 0.1133, "best_val: the grader measures 0.1133", bounds=True),
+        ("svm.ipynb", "test_svm"): _verdict("test_svm", True)}
+    result, rows = _combined(course, {("softmax.ipynb", "test_softmax"): 2.0,
+                                      ("svm.ipynb", "test_svm"): 2.0}, verdicts)
+    assert rows["test_softmax"]["points"] == 0 and rows["test_svm"]["points"] == 2
+    assert "tampered" in result.flags and "check-bypassed" not in result.flags
+    assert "0.9900" in rows["test_softmax"]["reason"]
+    assert "0.1133" in rows["test_softmax"]["reason"]
+
+
+@pytest.mark.parametrize("nbgrader, measured, points", [
+    (2.0, True, 2.0), (0.0, True, 0.0), (None, True, 0.0), (0.0, False, 0.0)])
+def test_a_value_cell_needs_the_notebook_and_the_grader(gradebook_course, nbgrader,
+                                                       measured, points):
+    """Does a value cell get its points only when nbgrader passed it and the
+    grader's measurement confirms it, without a flag when only nbgrader failed?"""
+    course = gradebook_course
+    _executed(course, "softmax.ipynb", "test_softmax", CLAIM if nbgrader else "")
+    scores = {} if nbgrader is None else {("softmax.ipynb", "test_softmax"): nbgrader}
+    verdicts = {("softmax.ipynb", "test_softmax"): _verdict(
+        "test_softmax", measured, 0.95 if measured else 0.5, bounds=True,
+        reason="" if measured else "best_val: the grader measures 0.5000")}
+    result, rows = _combined(course, scores, verdicts)
+    assert rows["test_softmax"]["points"] == points
+    assert "tampered" not in result.flags
+    if points < 2:
+        assert rows["test_softmax"]["reason"]
+
+
+def test_a_cell_scored_without_its_check_is_zeroed(gradebook_course):
+    """Is a test cell that nbgrader passed but that printed no success line
+    0 and flagged check-bypassed, even when the integrity pass passes its
+    function, and is the hook that did it reported?"""
+    course = gradebook_course
+    hook = {"cell_type": "code", "id": "svm-09", "outputs": [],
+            "source": "get_ipython().input_transformers_post.append(skip)",
+            "metadata": {"nbgrader": {"solution": True, "grade_id": "svm_loss_naive"}}}
+    _executed(course, "svm.ipynb", "test_svm", "", extra=[hook])
+    _executed(course, "softmax.ipynb", "test_softmax", CLAIM)
+    verdicts = {("svm.ipynb", "test_svm"): _verdict("test_svm", True),
+                ("softmax.ipynb", "test_softmax"): _verdict("test_softmax", True, 0.95,
+                                                            bounds=True)}
+    result, rows = _combined(course, {("svm.ipynb", "test_svm"): 2.0,
+                                      ("softmax.ipynb", "test_softmax"): 2.0}, verdicts)
+    assert rows["test_svm"]["points"] == 0 and rows["test_softmax"]["points"] == 2
+    assert "did not run" in rows["test_svm"]["reason"]
+    assert {"check-bypassed", "kernel-hooks"} <= set(result.flags)
+    assert "tampered" not in result.flags
+    assert any("input_transformers_post" in r for r in result.reasons)
+    assert _scores(course, "sam")[0][("svm", "test_svm")] == 0
+
+
+def test_a_value_left_unmeasured_for_lack_of_time_is_no_tampering(gradebook_course):
+    """When the student's time budget ran out before the grader measured
+    best_val, does the cell lose without a tampered flag?"""
+    course = gradebook_course
+    _executed(course, "softmax.ipynb", "test_softmax", CLAIM)
+    verdicts = {("softmax.ipynb", "test_softmax"): _verdict(
+        "test_softmax", False, reason=integrity.NOT_CHECKED, bounds=True)}
+    result, rows = _combined(course, {("softmax.ipynb", "test_softmax"): 2.0}, verdicts)
+    assert rows["test_softmax"]["points"] == 0
+    assert "tampered" not in result.flags
+    assert rows["test_softmax"]["reason"] == integrity.NOT_CHECKED
+
+
+@pytest.mark.parametrize("aid", sorted(LATER) + ["a1_linear"])
+def test_every_test_cell_is_verified_outside_the_kernel(aid):
+    """Is every autograded test cell of the release either a graded function's
+    (the integrity pass) or a value's that the grader measures itself, so that
+    no cell's points rest on the student's kernel alone?"""
+    import importlib
+
+    from cs231n import course
+    from cs231n.grading.samples import autograded_cells
+    module = importlib.import_module(course.CHECKS[aid])
+    covered = {(g.notebook, g.test_cell) for g in module.GRADED + module.RECOMPUTED}
+    cells = {(nb, gid) for nb, gids in autograded_cells(ROOT / "assignments" / aid).items()
+             for gid in gids}
+    assert cells == covered

@@ -1,6 +1,7 @@
 """The whole grading pipeline, end to end, on the sample submissions."""
 import csv
 import json
+import os
 import shutil
 import zipfile
 
@@ -11,6 +12,7 @@ from cs231n.grading import pipeline
 
 ROOT = course.ROOT
 AID = "a1_linear"
+TOKEN_NAME, TOKEN = "CS231N_INSTRUCTOR_TOKEN", "ghp_instructor_secret_5f1c2e"
 # A visible test line of each assignment that its feedback must show.
 VISIBLE_TEST = {"a1_linear": ("svm.html", "checks.check_svm_loss(svm_loss_naive)"),
                 "a2_neural_net": ("backprop.html",
@@ -21,11 +23,65 @@ VISIBLE_TEST = {"a1_linear": ("svm.html", "checks.check_svm_loss(svm_loss_naive)
 
 @pytest.fixture(scope="module", params=sorted(VISIBLE_TEST))
 def demo(request, tmp_path_factory):
-    """`make demo` in a temporary folder: release, samples, grade with 2 jobs."""
+    """`make demo` in a temporary folder: release, the representative samples
+    (``in_tests``; `make demo` grades them all), grade with 2 jobs."""
     aid = request.param
     dest = tmp_path_factory.mktemp("demo") / "course"
-    run = course.demo_command(aid, jobs=2, dest=dest, progress=False)
+    # A secret in the instructor's environment, which no student may see.
+    os.environ[TOKEN_NAME] = TOKEN
+    try:
+        run = course.demo_command(aid, jobs=2, dest=dest, progress=False, every=False)
+    finally:
+        del os.environ[TOKEN_NAME]
     return aid, dest, run
+
+
+@pytest.mark.slow
+def test_no_secret_of_the_instructor_reaches_a_student(demo):
+    """Does the instructor's token stay out of every notebook, feedback page and
+    report, while a sample prints its whole environment?"""
+    aid, dest, run = demo
+    assert TOKEN_NAME not in os.environ
+    for folder in ("autograded", "feedback", "reports"):
+        for path in (dest / folder).rglob("*"):
+            if path.is_file():
+                assert TOKEN.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_what_students_wrote_cannot_forge_the_report(demo):
+    """Do exception messages with newlines, markdown, HTML and spreadsheet formulas
+    stay inside their own student's entry: one heading per student, no raw tag in
+    report.md, no formula in the CSVs?"""
+    aid, dest, run = demo
+    text = run.report.read_text()
+    for r in run.results:
+        assert sum(line.startswith(f"## {r.student}") for line in text.splitlines()) == 1
+    assert "<script" not in text.lower() and "<img" not in text.lower()
+    assert "\r" not in text
+    for name in ("grades.csv", "details.csv"):
+        with open(run.csv.parent / name, newline="") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not (
+                        cell.startswith("-") and not _is_number(cell)), (name, cell)
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+@pytest.mark.slow
+def test_each_student_stays_within_the_time_budget(demo):
+    """Does every student, hostile ones included, take at most the per-student
+    budget (plus the start of their workers), so that no stall delays the class?"""
+    _, _, run = demo
+    for r in run.results:
+        assert r.seconds <= pipeline.STUDENT_BUDGET + 30, (r.student, r.seconds)
 
 
 @pytest.mark.slow

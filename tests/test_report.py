@@ -338,7 +338,7 @@ TIMEOUT_PREVIEW = """    Here is a preview of the cell contents:
      "code has an infinite loop that consumes a lot of memory or something similar.\n"
      "[ERROR] There was an error processing assignment 'a1' for student 'bob'\n",
      "the kernel stopped responding and could not be interrupted"),
-    ("timed out after 900 s", "stopped after 900 s: grading this notebook took too long"),
+    ("timed out after 900 s", "timed out after 900 s: grading this notebook took too long"),
     ("worker died", "the grading process died while grading this notebook"),
     ("", "nbgrader stopped without saying why"),
     ("\nKeyError: 'grade_id'", "nbgrader failed: KeyError: 'grade_id'"),

@@ -3,5 +3,8 @@ that re-runs each graded function outside the student's kernel, reports.
 
 Modules: ``sandbox`` (limits and a file policy for untrusted code),
 ``worker`` and ``integrity`` (graded functions called in a sandbox, compared
-in the grader's process), ``pipeline`` (the ``grade`` command).
+in the grader's process, and the values notebooks compute measured again),
+``bypass`` (test cells that did not run their checks, kernel hooks),
+``pipeline`` (the ``grade`` command), ``report``
+(what people read after it: report, grade table, safe feedback).
 """

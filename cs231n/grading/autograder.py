@@ -7,11 +7,19 @@ student after another.  ``cs231n-course grade`` keeps one per job.
 Requests on stdin, one JSON object a line::
 
     {"assignment": ..., "student": ..., "notebook": "svm" or null,
-     "env": {...}, "timeout": cell seconds, "kernel": kernel name}
+     "env": {...}, "timeout": cell seconds, "kernel": kernel name,
+     "kernel_manager": {KernelManager trait: value},
+     "submitted_directory": where the staged submissions are (optional),
+     "max_output_bytes": output kept per notebook (optional)}
 
 Answers on stdout, one JSON object a line: ``{"success", "log", "error"}``
-(anything else the process prints goes to stderr).  The grader kills the
-whole worker when a student takes too long and starts a new one.
+(anything else the process prints goes to stderr).  Before it, a line
+``{"running": "svm.ipynb", "dropped": 0}`` when a notebook starts executing
+and ``{"finished": "svm.ipynb", "dropped": bytes}`` when it is done: the
+grader kills the whole worker when a student takes too long, and then knows
+which notebook it was.  ``dropped`` counts the output bytes past
+``preprocessors.CappedExecute``'s limit (nbclient would keep them all in
+memory).
 """
 import json
 import os
@@ -19,9 +27,14 @@ import sys
 from pathlib import Path
 
 
-def _config(root, timeout, kernel):
+def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=None,
+            max_output_bytes=None, on_notebook=None):
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
+
+    from .preprocessors import CappedExecute
 
     config = Config()
     path = Path(root) / "nbgrader_config.py"
@@ -31,18 +44,39 @@ def _config(root, timeout, kernel):
     config.CourseDirectory.db_url = f"sqlite:///{Path(root) / 'gradebook.db'}"
     config.Execute.timeout = timeout
     config.Execute.kernel_name = kernel
+    # The sandboxed kernel has no network the grader could reach: IPC sockets
+    # in a private folder (sandbox.kernel_connection).
+    for name, value in (kernel_manager or {}).items():
+        setattr(config.KernelManager, name, value)
+    if submitted_directory:
+        config.CourseDirectory.submitted_directory = submitted_directory
+    # Execute's configuration (timeout, kernel) applies to its subclass.
+    steps = config.Autograde.get("autograde_preprocessors") or \
+        Autograde.class_traits()["autograde_preprocessors"].default()
+    config.Autograde.autograde_preprocessors = [
+        CappedExecute if step in (Execute, "nbgrader.preprocessors.Execute",
+                                  "nbgrader.preprocessors.execute.Execute") else step
+        for step in steps]
+    if max_output_bytes:
+        config.CappedExecute.max_output_bytes = max_output_bytes
+    config.CappedExecute.on_notebook = on_notebook
     return config
 
 
-def grade(root, request):
-    """Autograde one student (one notebook of them, if ``notebook`` is set)."""
+def grade(root, request, on_notebook=None):
+    """Autograde one student (one notebook of them, if ``notebook`` is set);
+    ``on_notebook`` as for ``preprocessors.CappedExecute``."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     saved = {k: os.environ.get(k) for k in request.get("env", {})}
     os.environ.update(request.get("env", {}))
     try:
-        config = _config(root, request["timeout"], request["kernel"])
+        config = _config(root, request["timeout"], request["kernel"],
+                         request.get("kernel_manager"),
+                         submitted_directory=request.get("submitted_directory"),
+                         max_output_bytes=request.get("max_output_bytes"),
+                         on_notebook=on_notebook)
         coursedir = CourseDirectory(config=config)
         if request.get("notebook"):
             coursedir.notebook_id = request["notebook"]
@@ -63,11 +97,19 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0]).resolve()
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    sys.stdout = sys.stderr            # nothing but answers on the real stdout
+    # Nothing but answers on the answer pipe: descriptor 1 becomes stderr, so
+    # that the kernels this process starts (they inherit it) cannot write there.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
+
+    def tell(event, notebook, dropped):
+        answers.write(json.dumps({event: notebook, "dropped": dropped}) + "\n")
+        answers.flush()
+
     for line in sys.stdin:
         try:
-            answer = grade(root, json.loads(line))
+            answer = grade(root, json.loads(line), on_notebook=tell)
         except Exception as e:  # a broken request or an nbgrader crash: report it
             answer = {"success": False, "log": "", "error": f"{type(e).__name__}: {e}"}
         answers.write(json.dumps(answer) + "\n")

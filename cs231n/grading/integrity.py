@@ -7,10 +7,17 @@ this grading run, against the solution's outputs on those inputs.  The check
 calls the student's function through a proxy that forwards each call to the
 worker and brings back only plain data (numbers and arrays), so nothing the
 student's code does in its own process can change the comparison.
+
+A value the notebook computes and a test cell compares with a threshold
+(``best_val``; the check modules' ``RECOMPUTED``) is measured the same way:
+the grader runs the notebook's training with the student's functions through
+the proxies (one student function may be handed to another, their loss to
+their classifier, and stays in the worker) and compares predictions with
+labels in its own process.
 """
 import contextlib
+import functools
 import importlib
-import json
 import os
 import re
 import secrets
@@ -28,6 +35,7 @@ from . import protocol, sandbox
 
 CALL_TIMEOUT = 30.0        # seconds for one call of the student's function
 START_TIMEOUT = 30.0
+NOT_CHECKED = "not checked: the student's time budget was spent"
 
 
 class WorkerDied(Exception):
@@ -36,13 +44,17 @@ class WorkerDied(Exception):
 
 @dataclass
 class FunctionResult:
-    """The integrity verdict on one graded function of one submission."""
+    """The integrity verdict on one graded function of one submission, or on
+    a value its notebook computes (``bounds_notebook``: a ``Recomputed``
+    entry, whose test cell needs nbgrader's pass as well)."""
     name: str
     notebook: str
     test_cell: str
     passed: bool
     reason: str = ""
     flags: list = field(default_factory=list)
+    value: float = None             # the value the grader measured, if any
+    bounds_notebook: bool = False
 
 
 # ------------------------------------------------------------- the notebook
@@ -88,23 +100,26 @@ def _remote_exception(reply):
 class Worker:
     """A sandboxed worker process serving the graded names of one notebook."""
 
-    def __init__(self, cells, targets, *, workdir, deny, limits=None):
+    def __init__(self, cells, targets, *, workdir, watch=(), limits=None, deadline=None):
         self.names = sorted(targets)
-        workdir = Path(workdir)
-        spec = workdir / "spec.json"
-        spec.write_text(json.dumps({"cells": cells, "targets": targets}))
+        self.deadline = deadline          # time.monotonic() past which no call waits
         self._given = []
         self._seen_violations = 0
         self._truncated = False
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
-        policy = sandbox.Policy(workdir=workdir, deny=tuple(deny),
+        policy = sandbox.Policy(workdir=workdir, watch=tuple(watch),
                                 limits=limits or sandbox.Limits())
-        argv = ["-m", "cs231n.grading.worker", "--spec", str(spec),
-                "--in", str(to_worker_r), "--out", str(from_worker_w)]
-        self.proc = sandbox.start(argv, policy, pass_fds=(to_worker_r, from_worker_w))
-        os.close(to_worker_r)
-        os.close(from_worker_w)
+        argv = ["-m", "cs231n.grading.worker", "--in", str(to_worker_r),
+                "--out", str(from_worker_w)]
+        try:
+            self.proc = sandbox.start(argv, policy, pass_fds=(to_worker_r, from_worker_w))
+        finally:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        # The student's code goes through the pipe, never through a file another
+        # sandbox could read.
+        protocol.send(self._to_worker, {"cells": cells, "targets": targets})
 
     def news(self):
         """Violations and output truncation since the last call: ``(violations, truncated)``."""
@@ -115,6 +130,8 @@ class Worker:
         return new, truncated
 
     def request(self, req, timeout=CALL_TIMEOUT):
+        if self.deadline is not None:
+            timeout = max(0.0, min(timeout, self.deadline - time.monotonic()))
         try:
             protocol.send(self._to_worker, req)
             reply = protocol.recv(self._from_worker, deadline=time.monotonic() + timeout)
@@ -148,14 +165,23 @@ class Worker:
         self._to_worker = self._from_worker = -1
         return self.proc.stop()
 
+    @property
+    def closed(self):
+        """Whether the worker was stopped (it died, hung or was closed)."""
+        return self._to_worker < 0
+
     def encode_args(self, args):
-        """Arguments for the wire: trusted helpers become placeholders."""
+        """Arguments for the wire: trusted helpers and the student's own names
+        (a proxy of this worker, e.g. the loss given to their classifier)
+        become placeholders."""
         from ..checks.linear import _RecordingLoss
         out = []
         for a in args:
             if isinstance(a, _RecordingLoss):
                 self._given.append(a)
                 out.append({"__given__": "RecordingLoss"})
+            elif isinstance(a, (RemoteFunction, RemoteClass)) and a._worker is self:
+                out.append({"__target__": a.__name__})
             else:
                 out.append(a)
         return out
@@ -199,7 +225,7 @@ class RemoteClass:
     def __call__(self, *args, **kwargs):
         self._count += 1
         w = self._worker
-        obj = RemoteInstance(w, f"{self.__name__}#{self._count}", self._watch)
+        obj = _instance_type(self.__name__)(w, f"{self.__name__}#{self._count}", self._watch)
         reply = w.request({"op": "new", "name": self.__name__, "id": obj._id,
                            "watch": self._watch, "args": w.encode_args(args),
                            "kwargs": w.encode_kwargs(kwargs)})
@@ -207,6 +233,13 @@ class RemoteClass:
             raise _remote_exception(reply)
         obj._update(reply)
         return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _instance_type(name):
+    """A RemoteInstance class named after the student's class, so that messages
+    about an instance (the Solver's: "TwoLayerNet.loss returned ...") name it."""
+    return type(name, (RemoteInstance,), {"__module__": __name__})
 
 
 class RemoteDict(dict):
@@ -225,6 +258,11 @@ class RemoteDict(dict):
         if not reply.get("ok"):
             raise _remote_exception(reply)
         super().__setitem__(key, value)
+
+    def update(self, *args, **kwargs):
+        # dict.update would bypass __setitem__ (the Solver updates params so).
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
 
 class RemoteInstance:
@@ -270,9 +308,13 @@ class Judge:
     graded: list
     cases: dict
     reference: dict
+    trusted: dict = field(default_factory=dict)   # (file, name) -> instructor object
 
     @classmethod
     def for_assignment(cls, aid, solutions_dir, *, seed=None):
+        """The judge of an assignment: its ``RECOMPUTED`` values (first: each
+        needs a worker that holds nothing yet, or every reply would carry the
+        state of the earlier checks' instances) and ``GRADED`` functions."""
         from ..course import CHECKS
         module = importlib.import_module(CHECKS[aid])
         rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
@@ -283,10 +325,39 @@ class Judge:
                 loaded[notebook] = load_answers(Path(solutions_dir) / notebook)
             solutions[kind] = loaded[notebook][name]
         ref = module.make_reference(solutions, cases)
-        return cls(aid, list(module.GRADED), cases, ref)
+        graded = list(getattr(module, "RECOMPUTED", ())) + list(module.GRADED)
+        trusted = {}
+        for entry in graded:
+            for file, name in getattr(entry, "trusted", ()):
+                trusted[(file, name)] = _load_trusted(Path(solutions_dir) / file, name)
+        return cls(aid, graded, cases, ref, trusted)
 
 
-def check_function(judge, graded, nb, *, deny, limits=None):
+def _load_trusted(path, name):
+    """``name`` from the instructor's ``path``: a notebook's answer cells or a
+    given ``.py`` file of the assignment (run here, in the grader)."""
+    if path.suffix == ".ipynb":
+        return load_answers(path, [name])[name]
+    import runpy
+    return runpy.run_path(str(path), run_name=f"cs231n_trusted_{path.stem}")[name]
+
+
+def _needs(graded):
+    """The student's names an entry calls (a Graded's name and uses, a
+    Recomputed's uses); the test's probes have only name and uses."""
+    needs = getattr(graded, "needs", None)
+    return tuple(needs) if needs is not None else (graded.name, *getattr(graded, "uses", ()))
+
+
+def _watched(graded, name):
+    """The attributes watched on instances of ``name`` (empty: a function)."""
+    watched = getattr(graded, "watched", None)
+    if watched is not None:
+        return tuple(watched(name))
+    return tuple(getattr(graded, "watch", ())) if name == graded.name else ()
+
+
+def check_function(judge, graded, nb, *, watch=(), limits=None):
     """The integrity verdict on one graded function of a submitted notebook.
 
     Parameters
@@ -296,13 +367,14 @@ def check_function(judge, graded, nb, *, deny, limits=None):
         One entry of the assignment's ``GRADED`` list.
     nb : dict or None
         The submitted notebook (None when it is missing or unreadable).
-    deny : list of Path
-        Paths the student's code may not touch (solutions, gradebook, ...).
+    watch : list of Path
+        Folders (the course) whose use the sandbox reports; they are not in it.
+    limits : sandbox.Limits, optional
     """
-    return check_notebook(judge, [graded], nb, deny=deny, limits=limits)[0]
+    return check_notebook(judge, [graded], nb, watch=watch, limits=limits)[0]
 
 
-def check_notebook(judge, graded, nb, *, deny, limits=None):
+def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
     """The integrity verdicts on the graded functions of one submitted notebook.
 
     One sandboxed worker serves them in turn (each name in a namespace of its
@@ -315,21 +387,26 @@ def check_notebook(judge, graded, nb, *, deny, limits=None):
     judge : Judge
     graded : list of Graded
         Entries of the assignment's ``GRADED`` list, all of this notebook.
-    nb, deny, limits
+    nb, watch, limits
         As for ``check_function``.
+    deadline : float, optional
+        ``time.monotonic()`` after which no further function is checked: the
+        rest fail with ``NOT_CHECKED`` (the student's time budget is spent).
 
     Returns
     -------
     list of FunctionResult, in the order of ``graded``.
     """
-    results = [FunctionResult(g.name, g.notebook, g.test_cell, passed=False) for g in graded]
+    results = [FunctionResult(g.name, g.notebook, g.test_cell, passed=False,
+                              bounds_notebook=getattr(g, "bounds_notebook", False))
+               for g in graded]
     if nb is None:
         for g, result in zip(graded, results):
             result.reason = f"{g.notebook} is missing or not a readable notebook"
         return results
     cells = answer_cells(nb)
     targets = {}
-    for name in {n for g in graded for n in (g.name, *getattr(g, "uses", ()))}:
+    for name in {n for g in graded for n in _needs(g)}:
         index = definition_index(cells, name)
         if index is not None:
             # The answer cells before the definition are context for widen().
@@ -341,11 +418,17 @@ def check_notebook(judge, graded, nb, *, deny, limits=None):
         worker = None
         try:
             for g, result in zip(graded, results):
-                if g.name not in targets:
-                    result.reason = f"{g.name} is not defined in any code cell of {g.notebook}"
+                if deadline is not None and time.monotonic() >= deadline:
+                    result.reason, result.flags = NOT_CHECKED, ["timed-out"]
+                    continue
+                missing = [n for n in _needs(g) if n not in targets]
+                if missing:
+                    result.reason = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'}"
+                                     f" not defined in any code cell of {g.notebook}")
                     continue
                 if worker is None:
-                    worker = Worker(wire_cells, targets, workdir=tmp, deny=deny, limits=limits)
+                    worker = Worker(wire_cells, targets, workdir=tmp, watch=watch,
+                                    limits=limits, deadline=deadline)
                 died = _check_one(judge, g, worker, result)
                 violations, truncated = worker.news()
                 run = worker.close() if died else None
@@ -363,25 +446,36 @@ def check_notebook(judge, graded, nb, *, deny, limits=None):
 
 
 def _check_one(judge, graded, worker, result):
-    """Run one graded function's check through proxies; True if the worker died."""
-    names = (graded.name, *getattr(graded, "uses", ()))
-    watch = getattr(graded, "watch", ())
-    fns = {n: RemoteClass(worker, n, watch) if watch and n == graded.name
-           else RemoteFunction(worker, n) for n in names}
+    """Run one graded function's check (or measure a value) through proxies;
+    True if the worker died."""
+    fns = {}
+    for n in _needs(graded):
+        watch = _watched(graded, n)
+        fns[n] = RemoteClass(worker, n, watch) if watch else RemoteFunction(worker, n)
+    # Instructor code a measurement needs (the given network of a3), by name.
+    fns.update({name: judge.trusted[(file, name)]
+                for file, name in getattr(graded, "trusted", ())})
     try:
         with quiet():  # redirect_stdout would race between the grader's threads
-            graded.check(fns, cases=judge.cases, reference=judge.reference)
+            value = graded.check(fns, cases=judge.cases, reference=judge.reference)
         result.passed = True
+        if isinstance(value, (int, float)):
+            result.value = float(value)
     except NotImplementedError:
         result.reason = f"{graded.name} is not implemented (raises NotImplementedError)"
     except CheckFailure as e:
         cause = e.__cause__
+        result.value = getattr(e, "value", None)
         if isinstance(cause, WorkerDied):
             result.reason = str(cause)
             return True
         result.reason = str(e)
         if type(cause).__name__ == "MemoryError":
             result.flags.append("memory-limit")
+        if worker.closed:
+            # A measurement may go on after one of its runs killed the worker
+            # (the next run fails at once); the next entry needs a new one.
+            return True
     except WorkerDied as e:
         result.reason = str(e)
         return True

@@ -5,13 +5,20 @@
 2. Prepare the gradebook: the assignment from ``solutions/`` (cells and
    hidden tests), every student, and no previous result of these students
    (a submission that fails now must never show its old score).
-3. For each student, in ``--jobs`` parallel workers: nbgrader's autograde with
-   the kernel in a sandbox, the integrity pass (``integrity``), the final
-   scores written back to the gradebook, and feedback without hidden tests.
-4. Export the grades to CSV, write the report and a histogram of the scores.
+3. For each student, in ``--jobs`` parallel workers, within a time budget
+   (``STUDENT_BUDGET``): the submission staged where nbgrader reads it
+   (``collect``: no links, no special files, notebooks that parse, limits of
+   number and size), nbgrader's autograde with the kernel in a sandbox, the
+   integrity pass (``integrity``) and the final scores written back to the
+   gradebook.  A grader error on a student sets that student's autograded
+   scores to 0 (``zero_autograded``).
+4. Feedback for every student (one nbgrader run, then each student still
+   missing a page alone), sanitised; the grades exported to CSV; the report
+   and a histogram of the scores (``report``: everything people read).
 """
 import contextlib
-import csv
+import dataclasses
+import glob
 import json
 import os
 import queue
@@ -23,12 +30,23 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple, Optional
 
-from . import integrity, sandbox, structure
+from . import integrity, report, sandbox
+from .collect import stage_submission
+# Reporting lives in report.py; these names stay here for their callers.
+from .report import (grade_table, hidden_test_leaks, html_text,  # noqa: F401
+                     write_histogram, write_report)
 
 AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
+# Seconds for all of one student: autograde, the runs of single notebooks after
+# a failure, and the integrity pass; each step gets what the steps before left.
+STUDENT_BUDGET = 300
+BUDGET_SPENT = "the student's time budget was spent"
+FEEDBACK_TIMEOUT = 1800       # seconds for the generate_feedback run of the class
+STUDENT_FEEDBACK_TIMEOUT = 120  # seconds for one student's feedback, retried alone
 CELL_TIMEOUT = 30              # seconds for one cell while grading (solutions: < 10)
 # A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
 # worker calls a notebook's graded functions on a few small inputs each.
@@ -55,6 +73,13 @@ class Course:
     def submitted(self, sid, aid):
         return self.root / "submitted" / sid / aid
 
+    # Where nbgrader reads submissions from: the staged copies (collect.py),
+    # never the students' folders themselves.
+    staging_directory = ".grading/submitted"
+
+    def staged(self, sid, aid):
+        return self.root / self.staging_directory / sid / aid
+
     def autograded(self, sid, aid):
         return self.root / "autograded" / sid / aid
 
@@ -64,20 +89,12 @@ class Course:
     def reports(self, aid):
         return self.root / "reports" / aid
 
-    def deny(self):
-        """What student code may never touch: everything of the course but the
-        package it imports and its interpreter, and the same of the repository
-        the package is installed from when that is another folder (its
-        solutions and the answer corpus of tests/)."""
+    def watch(self):
+        """Folders the sandbox reports student code for trying: the course, and
+        the repository the package is installed from when that is elsewhere.
+        Neither exists in the sandbox (it allows, it does not deny)."""
         from ..course import ROOT
-        keep = {"cs231n", ".venv", "assignments"}
-        own = [p for p in self.root.iterdir() if p.name not in keep]
-        repo = ROOT.resolve()
-        if repo == self.root:
-            return own
-        # Never a folder that holds this course (the demo lives in .demo/).
-        return own + [p for p in repo.iterdir() if p.name not in keep
-                      and not self.root.is_relative_to(p.resolve())]
+        return sorted({self.root, ROOT.resolve()})
 
 
 @dataclass
@@ -112,43 +129,98 @@ def nbgrader(course, *args, timeout=None, env=None, cwd=None):
     return proc.returncode, out.decode(errors="replace")[-20000:]
 
 
+class Answer(NamedTuple):
+    """What ``Autograder.autograde`` reports of one run."""
+    code: Optional[int]
+    log: str
+    running: Optional[str]
+    truncated: dict
+
+
 class Autograder:
     """A persistent ``cs231n.grading.autograder`` process (one per job)."""
 
     def __init__(self, course, connections):
         self.course = course
-        self.connections = connections
+        self.connections = Path(connections)
         self.proc = None
+        self._pending = b""            # bytes read from the process, not yet a line
 
     def _start(self):
         from ..course import venv_env
-        # Kernels' connection files (their keys) go to a folder that holds
-        # nothing else, which each sandboxed kernel hides but for its own file.
-        env = venv_env(TMPDIR=str(self.connections))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cs231n.grading.autograder", str(self.course.root)],
-            cwd=self.course.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True)
+            cwd=self.course.root, env=venv_env(), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def autograde(self, aid, sid, *, env, notebook=None, timeout=AUTOGRADE_TIMEOUT):
-        """(returncode, log) like ``nbgrader``: 0 when nbgrader succeeded."""
+        """One nbgrader autograde of a student (of one notebook, if given).
+
+        Returns
+        -------
+        Answer
+            ``code`` 0 when nbgrader succeeded, 1 when it failed, None when
+            it took longer than ``timeout`` seconds or the process died (it
+            is then killed); the log; the notebook being executed when the
+            run ended (None between notebooks); the notebooks whose output
+            was cut (name -> bytes dropped).
+        """
         if self.proc is None or self.proc.poll() is not None:
             self._start()
+            self._pending = b""
+        # Each run's kernels get a fresh private folder for their connection
+        # file and IPC sockets (short: a socket path holds at most 107 bytes).
+        sockets = Path(tempfile.mkdtemp(prefix="", dir=self.connections))
         request = {"assignment": aid, "student": sid, "notebook": notebook, "env": env,
-                   "timeout": CELL_TIMEOUT, "kernel": sandbox.KERNEL_NAME}
+                   "timeout": CELL_TIMEOUT, "kernel": sandbox.KERNEL_NAME,
+                   "kernel_manager": sandbox.kernel_connection(sockets),
+                   "submitted_directory": self.course.staging_directory}
+        deadline = time.monotonic() + timeout
+        running, truncated, answer, trouble = None, {}, None, "worker died"
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
-            ready = select.select([self.proc.stdout], [], [], timeout)[0]
-            line = self.proc.stdout.readline() if ready else b""
-        except OSError:
-            line = b""
-        if not line:
+            # The process tells which notebook it executes before the answer:
+            # when it must be killed, the notebook that hung is known.
+            while answer is None:
+                message = self._message(deadline)
+                if "running" in message:
+                    running = message["running"]
+                elif "finished" in message:
+                    running = None
+                    if message.get("dropped"):
+                        truncated[message["finished"]] = message["dropped"]
+                else:
+                    answer = message
+        except TimeoutError:
+            trouble = f"timed out after {timeout:g} s"
+        except (OSError, EOFError, ValueError):
+            pass
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+        if answer is None:
             self.close()
-            return None, f"timed out after {timeout} s" if not ready else "worker died"
-        answer = json.loads(line)
+            return Answer(None, trouble, running, truncated)
         log = answer.get("log", "") + "\n" + answer.get("error", "")
-        return (0 if answer.get("success") else 1), log
+        return Answer(0 if answer.get("success") else 1, log, running, truncated)
+
+    def _message(self, deadline):
+        """The next line of the process, decoded, by ``deadline`` (monotonic).
+
+        Read from the descriptor, not the buffered pipe: a line already in
+        the pipe's buffer would not wake ``select``.
+        """
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return json.loads(line)
 
     def close(self):
         if self.proc is not None:
@@ -199,37 +271,47 @@ def prepare_gradebook(course, aid, students):
 # ------------------------------------------------------------ one student
 
 def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
-                  kernel_limits=KERNEL_LIMITS, worker_limits=WORKER_LIMITS, threads=None):
+                  kernel_limits=KERNEL_LIMITS, worker_limits=WORKER_LIMITS, threads=None,
+                  budget=None):
+    """Grade one student; ``budget`` is the seconds the autograde and the
+    integrity pass may take together (``STUDENT_BUDGET`` by default)."""
     start = time.perf_counter()
+    deadline = time.monotonic() + (STUDENT_BUDGET if budget is None else budget)
     result = StudentResult(sid)
-    found = structure.inspect_submission(course.submitted(sid, aid),
-                                         course.root / "assignments" / aid)
+    # nbgrader reads a staged copy of the submission: regular files only,
+    # notebooks that parse, within limits of number and size (collect.py).
+    found = stage_submission(course.submitted(sid, aid), course.root / "assignments" / aid,
+                             course.staged(sid, aid))
     for flag, reason in found.problems:
         result.flags.append(flag)
         result.reasons.append(reason)
+    result.reasons += found.notes
 
-    # nbgrader, with the kernel sandboxed: a policy per student.
-    # The notebook being run holds the restored hidden tests: no .ipynb is readable.
-    policy = sandbox.Policy(workdir=course.autograded(sid, aid), deny=tuple(course.deny()),
-                            deny_suffixes=(".ipynb",), limits=kernel_limits)
+    # nbgrader, with the kernel sandboxed: a policy per student.  The kernel
+    # sees a private copy of its folder without the notebook being run (it
+    # holds the restored hidden tests); a look at the course or at the
+    # grader's folder of kernels (other students' sockets) is reported.
+    watch = [*course.watch(), Path(kernel_dir)]
+    # One BLAS thread per sandbox when several share the cores.
+    kernel_limits = dataclasses.replace(kernel_limits, threads=threads)
+    worker_limits = dataclasses.replace(worker_limits, threads=threads)
+    policy = sandbox.Policy(workdir=course.autograded(sid, aid), watch=watch,
+                            limits=kernel_limits)
     policy_file = Path(kernel_dir) / f"policy-{sid}.json"
     policy_file.write_text(policy.to_json())
     env = sandbox.kernel_env(kernel_dir, policy_file)
-    if threads:
-        env.update({v: str(threads) for v in
-                    ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     ran = _autograde(course, aid, sid, env, result, autograder,
-                     [n for n, nb in found.notebooks.items() if nb is not None])
-    not_run = [n for n in sorted(found.notebooks)
-               if (course.submitted(sid, aid) / n).exists() and n not in ran]
+                     [n for n, nb in found.notebooks.items() if nb is not None],
+                     deadline=deadline)
+    not_run = [n for n in sorted(found.submitted) if n not in ran]
     if not_run and result.status != "failed":
-        # Submitted but not gradable (broken JSON): failed, graded 0 for it.
+        # Submitted but not gradable (broken JSON, a link): failed, graded 0 for it.
         result.status = "failed"
         result.why = "nbgrader could not run " + ", ".join(not_run)
     # Only this run's scores count: a notebook that failed now keeps none.
     nb_scores = {k: v for k, v in _nbgrader_scores(course, aid, sid).items() if k[0] in ran}
     log = sandbox.kernel_violations_log(policy_file)
-    violations, _ = sandbox.read_violations(log)
+    violations = sandbox.read_violations(log)
     if violations:
         result.flags.append("sandbox-violation")
         result.reasons.append("in the notebook: " + sandbox.RunResult(
@@ -241,7 +323,8 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
         graded = [g for g in judge.graded if g.notebook == notebook]
         found_nb = found.notebooks.get(notebook)
         for g, verdict in zip(graded, integrity.check_notebook(
-                judge, graded, found_nb, deny=course.deny(), limits=worker_limits)):
+                judge, graded, found_nb, watch=watch, limits=worker_limits,
+                deadline=deadline)):
             verdicts[(g.notebook, g.test_cell)] = verdict
 
     _combine(result, course, aid, nb_scores, verdicts)
@@ -250,50 +333,86 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
     return result
 
 
-def _autograde(course, aid, sid, env, result, autograder, notebooks):
+def _autograde(course, aid, sid, env, result, autograder, notebooks, *, deadline=None):
     """nbgrader autograde of one student; the notebooks it graded.
 
     nbgrader drops the whole submission when one notebook fails (a dead
-    kernel, a timeout): then each notebook is graded on its own, so a broken
-    notebook costs only its own cells.
+    kernel, an error, the run's time limit): then each other notebook is
+    graded on its own, so a broken notebook costs only its own cells.  The
+    notebook that was executing when the run failed is never run again (an
+    endless loop would cost its time twice), and no run goes past
+    ``deadline`` (``time.monotonic()``; by default one ``AUTOGRADE_TIMEOUT``
+    from now): a notebook left without time is not graded.
     """
-    def run(notebook=None):
-        return autograder.autograde(aid, sid, env=env, notebook=notebook)
+    if deadline is None:
+        deadline = time.monotonic() + AUTOGRADE_TIMEOUT
+    truncated = {}
 
-    folder = course.autograded(sid, aid)
-    code, out = run()
-    if code == 0:
+    def run(notebook=None):
+        left = deadline - time.monotonic()
+        if left < 1:
+            return None
+        answer = autograder.autograde(aid, sid, env=env, notebook=notebook,
+                                      timeout=min(AUTOGRADE_TIMEOUT, left))
+        truncated.update(answer.truncated)
+        return answer
+
+    try:
+        return _autograde_runs(course.autograded(sid, aid), result, notebooks, run)
+    finally:
+        for name, dropped in sorted(truncated.items()):
+            result.flags.append("output-truncated")
+            result.reasons.append(f"{name}: its output went past the grader's limit; "
+                                  f"{dropped} bytes of it were dropped")
+
+
+def _timed_out(answer):
+    return answer.code is None and answer.log.startswith("timed out")
+
+
+def _autograde_runs(folder, result, notebooks, run):
+    """The runs of ``_autograde``: the whole submission, then after a failure
+    each notebook but the one that failed; the notebooks graded."""
+    if not notebooks:
+        result.status = "failed"
+        result.why = "no notebook could be graded"
+        return set()
+    whole = run()
+    if whole is None:
+        result.status = "failed"
+        result.why = f"not graded: {BUDGET_SPENT}"
+        result.flags.append("timed-out")
+        return set()
+    if whole.code == 0:
         return {p.name for p in folder.glob("*.ipynb")}
     kept, why = {}, []
-    # The notebook being graded when the run failed is not run again (an
-    # endless loop would cost its time limit twice); the others are.
-    failed = re.findall(r"(?:Sanitizing|Autograding) \S*/([^/\s]+\.ipynb)", out or "")[-1:]
-    if failed and failed[0] in notebooks:
-        why.append(f"{failed[0]}: {_autograde_error(out)}")
-    for name in sorted(set(notebooks) - set(failed)):
-        code, out_nb = run(name[:-len(".ipynb")])
-        if code == 0 and (folder / name).exists():
+    # The notebook being executed when the run ended, as the autograder
+    # process told; else the last one nbgrader's log names (it failed while
+    # being read or written).
+    failed = whole.running or (re.findall(r"(?:Sanitizing|Autograding) \S*/([^/\s]+\.ipynb)",
+                                          whole.log or "")[-1:] or [None])[0]
+    if failed in notebooks:
+        why.append(f"{failed}: {report.describe_autograde_failure(whole.log)}")
+    if _timed_out(whole):
+        result.flags.append("timed-out")
+    for name in sorted(set(notebooks) - {failed}):
+        answer = run(name[:-len(".ipynb")])
+        if answer is None:
+            why.append(f"{name}: not graded: {BUDGET_SPENT}")
+            result.flags.append("timed-out")
+        elif answer.code == 0 and (folder / name).exists():
             kept[name] = (folder / name).read_bytes()
         else:
-            why.append(f"{name}: {_autograde_error(out_nb)}")
+            why.append(f"{name}: {report.describe_autograde_failure(answer.log)}")
+            if _timed_out(answer):
+                result.flags.append("timed-out")
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in kept.items():
         (folder / name).write_bytes(data)
     if why or not kept:
         result.status = "failed"
-        result.why = "; ".join(why) or _autograde_error(out)
+        result.why = "; ".join(why) or report.describe_autograde_failure(whole.log)
     return set(kept)
-
-
-def _autograde_error(out):
-    """The most telling line of a failed nbgrader run's log."""
-    lines = [line.strip() for line in (out or "").splitlines() if line.strip()]
-    errors = [line for line in lines if re.search(r"\w+(Error|Exception)\b", line)
-              and "Traceback" not in line and "see the the above" not in line]
-    if errors:
-        return errors[-1][:500]
-    errors = [line for line in lines if "ERROR" in line and "see the the above" not in line]
-    return (errors[-1] if errors else (lines[-1] if lines else "no output"))[:500]
 
 
 def _nbgrader_scores(course, aid, sid):
@@ -324,25 +443,41 @@ def _combine(result, course, aid, nb_scores, verdicts):
     """Final points per graded cell, written to the gradebook.
 
     A graded function gets the integrity verdict's points; a disagreement with
-    nbgrader flags the submission.  Other autograded cells keep nbgrader's
-    score (0 when the notebook did not run).  Free-text answers are left to
-    the instructor (nbgrader gives 0 to one left unanswered).
+    nbgrader flags the submission (``tampered``).  A value cell (best_val: a
+    verdict that ``bounds_notebook``) gets its points only when nbgrader passed
+    it and the grader's own measurement reaches the threshold too; a notebook
+    value the measurement does not confirm is flagged ``tampered``.  Other
+    autograded cells keep nbgrader's score (0 when the notebook did not run).
+    Any test cell that nbgrader passed without printing its checks' success
+    lines did not run them: 0, flagged ``check-bypassed`` (``bypass``); cells
+    that hook the kernel are flagged ``kernel-hooks``.  Free-text answers are
+    left to the instructor (nbgrader gives 0 to one left unanswered).
     """
     from nbgrader.api import Gradebook, MissingEntry
+
+    from . import bypass
+    executed = _executed_notebooks(course, aid, result.student, {nb for nb, _ in nb_scores})
+    _flag_kernel_hooks(result, executed)
+    tests = {name: bypass.test_cells(nb) for name, nb in executed.items()}
     final = {}
     for key, (max_score, cell_type) in sorted(graded_cells(course, aid).items()):
         notebook, cell = key
         auto = nb_scores.get(key)
         verdict = verdicts.get(key)
+        ran = tests.get(notebook, {}).get(cell)    # the executed test cell
         row = {"notebook": notebook, "cell": cell, "max": max_score, "nbgrader": auto,
                "integrity": None, "points": 0.0, "reason": "",
                "manual": cell_type == "markdown"}
-        if verdict is not None:
+        if verdict is not None and verdict.bounds_notebook:
+            _value_row(row, result, verdict, auto, ran)
+        elif verdict is not None:
             row["integrity"] = verdict.passed
             row["points"] = max_score if verdict.passed else 0.0
             row["reason"] = verdict.reason
             result.flags += verdict.flags
-            if auto is not None and (auto >= max_score) != verdict.passed:
+            # A function left unchecked (the budget was spent) proves nothing.
+            checked = verdict.reason != integrity.NOT_CHECKED
+            if checked and auto is not None and (auto >= max_score) != verdict.passed:
                 result.flags.append("tampered")
                 side = ("passed in the notebook but fails outside it on unseen inputs"
                         if not verdict.passed else "failed in the notebook but passes outside it")
@@ -358,6 +493,13 @@ def _combine(result, course, aid, nb_scores, verdicts):
                 row["reason"] = "the notebook did not run"
             elif auto < max_score:
                 row["reason"] = "the test cell failed in the notebook"
+        why = bypass.bypassed_check(ran) if ran is not None and auto else ""
+        if why:
+            # nbgrader gave points to a cell whose checks did not run.
+            row["points"] = 0.0
+            row["reason"] = f"check bypassed in the notebook: {why}" + (
+                f"; {row['reason']}" if row["reason"] else "")
+            result.flags.append("check-bypassed")
         if row["points"] is not None and row["points"] < max_score:
             result.reasons.append(f"{notebook} {cell}: -{max_score - row['points']:g}: "
                                   f"{row['reason']}")
@@ -380,17 +522,104 @@ def _combine(result, course, aid, nb_scores, verdicts):
         gb.db.commit()
 
 
-def write_feedback(course, aid, results):
-    """Feedback HTML for every student, in one nbgrader run (its start-up costs
-    more than a student's pages), each page checked for hidden tests."""
-    code, out = nbgrader(course, "generate_feedback", aid, "--force", timeout=1800)
+def _value_row(row, result, verdict, auto, ran):
+    """The points of a value cell: nbgrader's pass and the grader's measurement.
+
+    The notebook computed the value in the student's kernel, where any cell
+    can set it; the grader measured it again with the student's functions
+    (``verdict``).  A notebook value the measurement does not confirm is
+    flagged ``tampered``, with both numbers when the test cell printed one.
+    """
+    from ..checks._core import claimed_value
+    from . import bypass
+    max_score = row["max"]
+    in_notebook = auto is not None and auto >= max_score
+    row["integrity"] = verdict.passed
+    row["points"] = max_score if verdict.passed and in_notebook else 0.0
+    result.flags += verdict.flags
+    if not verdict.passed:
+        claim = claimed_value(bypass.stdout_of(ran)) if ran is not None else None
+        row["reason"] = verdict.reason or f"{verdict.name}: not confirmed by the grader"
+        if claim is not None and verdict.value is not None and claim > verdict.value:
+            row["reason"] += (f"; the notebook's {verdict.name} is {claim:.4f}, the grader "
+                              f"measures {verdict.value:.4f}")
+        if in_notebook and verdict.reason != integrity.NOT_CHECKED:
+            result.flags.append("tampered")
+            result.reasons.append(
+                f"{row['notebook']}: {verdict.name} passed its test in the notebook"
+                + (f" ({claim:.4f})" if claim is not None else "")
+                + " but the grader's own measurement does not reach it; graded by the "
+                  "integrity pass")
+    elif auto is None:
+        row["reason"] = "the notebook did not run"
+    elif not in_notebook:
+        measured = f" (the grader measures {verdict.value:.4f})" if verdict.value else ""
+        row["reason"] = (f"the test cell failed in the notebook{measured}: the points need "
+                         "the notebook's value and the grader's measurement")
+
+
+def _executed_notebooks(course, aid, sid, notebooks):
+    """name -> the notebook as nbgrader executed it (autograded/), for each
+    of ``notebooks`` that it ran: the restored test cells with their outputs."""
+    out = {}
+    for name in sorted(notebooks):
+        try:
+            nb = json.loads((course.autograded(sid, aid) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(nb, dict):
+            out[name] = nb
+    return out
+
+
+def _flag_kernel_hooks(result, executed):
+    """Flag ``kernel-hooks`` for cells that ran in the kernel and touch its
+    hooks (input transformers, run_cell, tracing, ...; ``bypass.kernel_hooks``)."""
+    from . import bypass
+    for name, nb in sorted(executed.items()):
+        hits = bypass.notebook_hooks(nb)
+        if hits:
+            result.flags.append("kernel-hooks")
+            shown = "; ".join(f"cell {label}: {what}" for label, what in hits[:5])
+            more = f" (and {len(hits) - 5} more)" if len(hits) > 5 else ""
+            result.reasons.append(f"{name}: the kernel's hooks are used: {shown}{more}")
+
+
+def write_feedback(course, aid, results, *, timeout=FEEDBACK_TIMEOUT,
+                   student_timeout=STUDENT_FEEDBACK_TIMEOUT):
+    """Feedback HTML for every student, safe to hand out.
+
+    One nbgrader run makes the pages of the whole class (its start-up costs
+    more than a student's pages).  A student still missing the page of a
+    notebook that was autograded is then retried alone, with a short time
+    limit: one student's problem, or a first run that timed out, never costs
+    another student's feedback.  Each folder is then sanitised (no script
+    runs, no file of the student travels; ``report.sanitize_feedback``) and
+    checked for hidden tests.  A student without every page is flagged
+    ``no-feedback``, with the reason.
+    """
+    notebooks = sorted(p.name for p in (course.root / "solutions" / aid).glob("*.ipynb"))
+    _, out = nbgrader(course, "generate_feedback", aid, "--force", timeout=timeout)
     for r in results:
         folder = course.feedback(r.student, aid)
+        log = out
+        if _missing_pages(course, aid, r.student, notebooks):
+            # nbgrader reads the id as a glob pattern.
+            _, log = nbgrader(course, "generate_feedback", aid,
+                              f"--student={glob.escape(r.student)}", "--force",
+                              timeout=student_timeout)
+        report.sanitize_feedback(folder, notebooks)
+        missing = _missing_pages(course, aid, r.student, notebooks)
         if not any(folder.glob("*.html")):
             r.flags.append("no-feedback")
-            r.reasons.append("feedback could not be generated: " + _autograde_error(out))
-            continue
-        leaks = hidden_test_leaks(course, aid, folder)
+            r.reasons.append("feedback could not be generated: " + (
+                _feedback_failure(log) if missing
+                else "no notebook of this submission was autograded"))
+        elif missing:
+            r.flags.append("no-feedback")
+            r.reasons.append(f"feedback lacks {', '.join(n + '.html' for n in missing)}: "
+                             + _feedback_failure(log))
+        leaks = report.hidden_test_leaks(course, aid, folder) if folder.exists() else []
         if leaks:
             shutil.rmtree(folder, ignore_errors=True)
             r.flags.append("no-feedback")
@@ -398,28 +627,20 @@ def write_feedback(course, aid, results):
         r.flags = sorted(set(r.flags))
 
 
-def hidden_test_leaks(course, aid, folder):
-    """Lines of hidden tests that appear in the feedback HTML of a folder."""
-    from ..notebook import cell_source, read_notebook
-    from .preprocessors import hidden_lines
-    lines = set()
-    for nb in (course.root / "solutions" / aid).glob("*.ipynb"):
-        for cell in read_notebook(nb)["cells"]:
-            lines.update(hidden_lines(cell_source(cell)))
-    found = []
-    for page in Path(folder).glob("*.html"):
-        text = html_text(page)
-        found += [f"{page.name}: {l}" for l in sorted(lines) if l in text]
-        if "BEGIN HIDDEN TESTS" in text:
-            found.append(f"{page.name}: BEGIN HIDDEN TESTS")
-    return found
+def _missing_pages(course, aid, sid, notebooks):
+    """Notebooks of the assignment that were autograded for ``sid`` but have
+    no feedback page (names without ``.ipynb``)."""
+    graded = {p.stem for p in course.autograded(sid, aid).glob("*.ipynb")}
+    pages = {p.stem for p in course.feedback(sid, aid).glob("*.html")}
+    return sorted(graded & {Path(n).stem for n in notebooks} - pages)
 
 
-def html_text(page):
-    """The text a reader sees in an HTML page (tags dropped, entities decoded)."""
-    import html
-    raw = Path(page).read_text(encoding="utf-8", errors="replace")
-    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+def _feedback_failure(log):
+    """Why generate_feedback made no page, in words."""
+    m = re.fullmatch(r"timed out after (\S+) s", (log or "").strip())
+    if m:
+        return f"nbgrader generate_feedback took longer than {m.group(1)} s"
+    return report.describe_autograde_failure(log)
 
 
 # --------------------------------------------------------------- the run
@@ -453,6 +674,7 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
         Generate feedback (the benchmark leaves it out).
     """
     start = time.perf_counter()
+    sandbox.require()          # never grade student code unprotected
     course = Course(root)
     students = collect(course, aid)
     if not students:
@@ -502,15 +724,70 @@ def _warm_font_cache():
 
 
 def _safe_grade(course, aid, sid, judge, kernel_dir, autograders, threads):
-    """grade_student, but a bug of the grader on one student never stops the rest."""
+    """grade_student, but a bug of the grader on one student never stops the rest.
+
+    That student gets 0 for every autograded cell, in the result and in the
+    gradebook alike (``zero_autograded``): no score of an earlier run stays.
+    """
     autograder = autograders.get()
     try:
         return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
                              autograder=autograder, threads=threads)
     except Exception as e:
-        return StudentResult(sid, status="failed", why=f"grader error: {type(e).__name__}: {e}")
+        why = f"grader error: {type(e).__name__}: {e}"
+        result = StudentResult(sid, status="failed", why=why)
+        try:
+            zero_autograded(course, aid, sid)
+            result.cells = _zero_rows(course, aid, why)
+        except Exception as e2:  # the gradebook itself fails: say so, go on
+            result.why += f"; its scores could not be reset: {type(e2).__name__}: {e2}"
+        for c in result.cells:
+            if not c["manual"]:
+                result.reasons.append(f"{c['notebook']} {c['cell']}: -{c['max']:g}: {why}")
+        result.max_score = float(sum(c["max"] for c in result.cells))
+        result.pending = float(sum(c["max"] for c in result.cells if c["manual"]))
+        return result
     finally:
         autograders.put(autograder)
+
+
+def zero_autograded(course, aid, sid):
+    """Set every autograded cell of a student's submission to 0 in the gradebook.
+
+    Used when grading the student failed in the grader itself: the report,
+    nbgrader's export (grades.csv) and the gradebook then all say 0, instead
+    of the gradebook keeping an earlier run's scores.  The student and the
+    submission are created when missing.  Free-text answers and manual
+    scores are a person's and stay as they are.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_student(sid)
+        try:
+            submission = gb.find_submission(aid, sid)
+        except MissingEntry:
+            # Without autoflush: nbgrader's add_submission otherwise makes
+            # SQLAlchemy warn that the new submission is not in the session.
+            with gb.db.no_autoflush:
+                submission = gb.add_submission(aid, sid)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type == "code":
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def _zero_rows(course, aid, reason):
+    """The result rows (as ``_combine`` makes them) of a student graded 0."""
+    rows = []
+    for (notebook, cell), (max_score, cell_type) in sorted(graded_cells(course, aid).items()):
+        manual = cell_type == "markdown"
+        rows.append({"notebook": notebook, "cell": cell, "max": max_score, "nbgrader": None,
+                     "integrity": None, "points": None if manual else 0.0,
+                     "reason": "to be graded by hand" if manual else reason,
+                     "manual": manual})
+    return rows
 
 
 def _progress(total, enabled):
@@ -519,78 +796,11 @@ def _progress(total, enabled):
 
 
 def export_csv(course, aid, path):
-    """nbgrader's own export of the gradebook, limited to this assignment."""
+    """nbgrader's own export of the gradebook, limited to this assignment, with
+    every cell a spreadsheet could run as a formula neutralised (student ids
+    are folder names)."""
     code, out = nbgrader(course, "export", f"--to={path}",
                          f"--CsvExportPlugin.assignment=['{aid}']", timeout=300)
     if code != 0:
         raise RuntimeError(f"nbgrader export failed:\n{out[-2000:]}")
-    return path
-
-
-def write_report(aid, results, folder):
-    """report.md for people, report.json for tools, details.csv per cell."""
-    folder = Path(folder)
-    (folder / "report.json").write_text(json.dumps([asdict(r) for r in results], indent=1,
-                                                   default=str))
-    with open(folder / "details.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "status", "notebook", "cell", "max", "nbgrader",
-                    "integrity", "points", "reason"])
-        for r in results:
-            for c in r.cells:
-                w.writerow([r.student, r.status, c["notebook"], c["cell"], c["max"],
-                            c["nbgrader"], c["integrity"], c["points"], c["reason"]])
-    lines = [f"# Grading report: {aid}", "",
-             "Scores are autograded points; free-text answers still to be graded by hand "
-             "are shown as (+N by hand). Flags name what a submission did; every lost "
-             "point has its reason below.", "",
-             "| student | status | score | flags |", "|---|---|---|---|"]
-    for r in results:
-        pending = f" (+{r.pending:g} by hand)" if r.pending else ""
-        lines.append(f"| {r.student} | {r.status} | {r.score:g} / {r.max_score:g}{pending} | "
-                     f"{', '.join(r.flags)} |")
-    for r in results:
-        lines += ["", f"## {r.student}: {r.score:g} / {r.max_score:g} ({r.status})"]
-        if r.why:
-            lines.append(f"- autograde failed: {r.why}")
-        for c in r.cells:
-            verdict = {True: "pass", False: "FAIL", None: "-"}[c["integrity"]]
-            pts = "by hand" if c["points"] is None else f"{c['points']:g}/{c['max']:g}"
-            lines.append(f"- {c['notebook']} `{c['cell']}`: {pts} (nbgrader {c['nbgrader']}, "
-                         f"integrity {verdict})")
-        for reason in r.reasons:
-            lines.append(f"  - {reason}".replace("\n", " "))
-    path = folder / "report.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def write_histogram(aid, results, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    scores = [r.score for r in results]
-    top = max([r.max_score for r in results] + [1.0])
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#4C72B0",
-            edgecolor="white")
-    ax.set_xlabel("autograded score")
-    ax.set_ylabel("students")
-    ax.set_title(f"{aid}: {len(scores)} submissions")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def grade_table(run):
-    """The grade table printed at the end of a run."""
-    width = max([len(r.student) for r in run.results] + [7])
-    lines = [f"{'student':<{width}}  {'score':>15}  status  flags   "
-             "(+N: points of free-text answers to grade by hand)"]
-    for r in run.results:
-        pending = f" +{r.pending:g}" if r.pending else ""
-        lines.append(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<3g}{pending:<4}  "
-                     f"{r.status:<6}  {', '.join(r.flags)}"
-                     + (f"  ({r.why})" if r.why else ""))
-    return "\n".join(lines)
+    return report.neutralise_csv(path)

@@ -352,7 +352,7 @@ def describe_autograde_failure(log):
         return "nbgrader stopped without saying why (no output)"
     m = re.fullmatch(r"timed out after (\S+) s", stripped)
     if m:
-        return (f"stopped after {m.group(1)} s: grading this notebook took too long "
+        return (f"timed out after {m.group(1)} s: grading this notebook took too long "
                 "(an endless loop, or far too slow code)")
     if stripped == "worker died":
         return "the grading process died while grading this notebook"

@@ -24,15 +24,16 @@ released cell defines (``def NAME(`` or ``class NAME``): the corpus calls its
 variants ``svm_no_reg_in_grad``, the notebook wants ``svm_loss_vectorized``.
 Helpers the last item calls must be items of the same cell.
 
-Flags are the words of the grading report: structure flags (``structure``),
-``tampered`` (nbgrader and the integrity pass disagree on a graded function)
-and the sandbox's flags (``sandbox.RunResult.flags``).
+Flags are the words of the grading report: structure flags (``structure``
+and ``collect``), ``tampered`` (nbgrader and the integrity pass disagree on a
+graded function) and the sandbox's flags (``sandbox.RunResult.flags``).
 """
 import copy
 import functools
 import importlib.util
 import inspect
 import json
+import os
 import re
 import shutil
 import sys
@@ -43,14 +44,18 @@ from typing import Callable, Optional
 
 from ..notebook import cell_source, nbgrader_meta, read_notebook
 
-__all__ = ["Sample", "write_samples", "load_corpus", "autograded_cells", "FLAGS", "STATUSES",
+__all__ = ["Sample", "Link", "write_samples", "load_corpus", "autograded_cells", "FLAGS", "STATUSES",
            "delete_notebook", "rename_notebook", "replace_notebook", "delete_cell",
            "edit_cell", "move_cell", "duplicate_cell", "chain"]
 
-STRUCTURE_FLAGS = ("missing-notebook", "invalid-notebook", "test-cell-deleted",
-                   "test-cell-edited", "test-cells-reordered", "test-cell-duplicated",
-                   "monkeypatch")
-PIPELINE_FLAGS = ("tampered",)
+STRUCTURE_FLAGS = ("missing-notebook", "invalid-notebook", "refused-file", "too-many-files",
+                   "test-cell-deleted", "test-cell-edited", "test-cells-reordered",
+                   "test-cell-duplicated", "monkeypatch")
+# tampered: nbgrader and the integrity pass disagree on a graded function, or
+# the grader's measurement does not confirm a value the notebook set;
+# check-bypassed: a test cell scored without its checks' success lines;
+# kernel-hooks: a cell that ran touches the kernel's hooks (cs231n.grading.bypass).
+PIPELINE_FLAGS = ("tampered", "check-bypassed", "kernel-hooks")
 SANDBOX_FLAGS = ("timed-out", "crashed", "memory-limit", "cpu-limit", "output-truncated",
                  "sandbox-violation")
 FLAGS = STRUCTURE_FLAGS + PIPELINE_FLAGS + SANDBOX_FLAGS
@@ -86,6 +91,11 @@ class Sample:
         "failed" when nbgrader's autograde cannot run the submission at all.
     note : str
         One sentence: what the sample shows, and why it loses what it loses.
+    in_tests : bool
+        Graded by ``make test`` too (a representative set); False for a
+        sample that repeats a kind the tests already grade, or that costs
+        minutes by design (a stall against the time budget): ``make demo``
+        grades every sample.
     """
     student: str
     fills: dict = field(default_factory=dict)
@@ -94,6 +104,7 @@ class Sample:
     flags: set = field(default_factory=set)
     status: str = "graded"
     note: str = ""
+    in_tests: bool = True
 
     def __post_init__(self):
         if not isinstance(self.student, str) or not _STUDENT.match(self.student):
@@ -295,8 +306,15 @@ def _dump(nb):
     return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_samples(release_dir, corpus, dest, *, assignment):
-    """Write every sample submission of a corpus and the expected outcomes.
+@dataclass(frozen=True)
+class Link:
+    """A transform's value for a file that is submitted as a symbolic link to
+    ``target`` (a path, relative to the submission folder or absolute)."""
+    target: str
+
+
+def write_samples(release_dir, corpus, dest, *, assignment, every=True):
+    """Write the sample submissions of a corpus and the expected outcomes.
 
     Parameters
     ----------
@@ -308,6 +326,8 @@ def write_samples(release_dir, corpus, dest, *, assignment):
         Receives ``<student>/<assignment>/*.ipynb`` (each sample folder is
         replaced) and ``expected-<assignment>.json``.
     assignment : str
+    every : bool
+        All samples (``make demo``), or only those with ``in_tests``.
 
     Returns
     -------
@@ -317,6 +337,7 @@ def write_samples(release_dir, corpus, dest, *, assignment):
     cells = _release_cells(released)
     base, samples = dict(corpus.BASE), list(corpus.SAMPLES)
     _check_corpus(samples, base, cells)
+    samples = [s for s in samples if every or s.in_tests]
     dest = Path(dest)
     expected = {}
     for sample in samples:
@@ -335,13 +356,15 @@ def write_samples(release_dir, corpus, dest, *, assignment):
                 raise ValueError(f"{sample.student}: {name!r} is not a file name")
             if nb is None:
                 continue
-            if isinstance(nb, (bytes, bytearray)):
+            if isinstance(nb, Link):
+                os.symlink(nb.target, folder / name)
+            elif isinstance(nb, (bytes, bytearray)):
                 (folder / name).write_bytes(bytes(nb))
             elif isinstance(nb, dict):
                 (folder / name).write_text(_dump(nb), encoding="utf-8")
             else:
                 raise TypeError(f"{sample.student}: {name} is a {type(nb).__name__}; "
-                                "a notebook is a dict, bytes or None")
+                                "a notebook is a dict, bytes, a Link or None")
         expected[sample.student] = sample.expected()
     dest.mkdir(parents=True, exist_ok=True)
     (dest / f"expected-{assignment}.json").write_text(
@@ -356,7 +379,11 @@ def write_samples(release_dir, corpus, dest, *, assignment):
 # {filename: notebook} and returns a new mapping; the input is not modified.
 
 def _find(nb, notebook, grade_id):
+    """Index of the cell ``grade_id``; a cell without nbgrader metadata (a
+    search cell, say) is found by its cell id (``"svm-37"``)."""
     hits = [i for i, c in enumerate(nb["cells"]) if nbgrader_meta(c).get("grade_id") == grade_id]
+    hits = hits or [i for i, c in enumerate(nb["cells"])
+                    if not nbgrader_meta(c) and c.get("id") == grade_id]
     if not hits:
         raise KeyError(f"{notebook} has no cell {grade_id!r}")
     return hits[0]
@@ -418,7 +445,8 @@ def delete_cell(notebook, grade_id):
 
 
 def edit_cell(notebook, grade_id, source):
-    """The cell ``grade_id`` of ``notebook`` gets the source ``source``."""
+    """The cell ``grade_id`` of ``notebook`` gets the source ``source`` (an
+    ordinary cell, without nbgrader metadata, is named by its cell id)."""
     @_transform(f"edit cell {grade_id} of {notebook}")
     def run(nbs):
         nb = nbs[notebook]

@@ -113,6 +113,9 @@ class Limits:
         dropped (``RunResult.output_truncated``).
     scratch_bytes : int
         Size of each private tmpfs (``/tmp`` and the working folder).
+    threads : int or None
+        BLAS and OpenMP threads of the guest (None: as the grader's
+        environment says); one when several sandboxes share the cores.
     """
     cpu_seconds: int = 60
     memory_bytes: int = 2 * 1024 ** 3
@@ -121,10 +124,13 @@ class Limits:
     open_files: int = 256
     output_bytes: int = 1024 ** 2
     scratch_bytes: int = 64 * 1024 ** 2
+    threads: int | None = None
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if value is None and f.name == "threads":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"Limits.{f.name} must be a positive int, got {value!r}")
 
@@ -471,9 +477,12 @@ def _font_cache():
     return []
 
 
-def guest_env():
+def guest_env(limits=None):
     """The guest's whole environment: allow-listed names and private folders."""
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    if limits is not None and limits.threads is not None:
+        env.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
+                                 str(limits.threads)))
     env.update({
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
         "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
@@ -501,7 +510,7 @@ def bwrap_argv(policy, argv, *, workdir, log_fd=None, sockets=None):
     cmd = [shutil.which(BWRAP) or BWRAP, "--unshare-all", "--unshare-user",
            "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--hostname", "sandbox", "--clearenv"]
-    for name, value in sorted(guest_env().items()):
+    for name, value in sorted(guest_env(policy.limits).items()):
         cmd += ["--setenv", name, value]
     cmd += _system_binds()
     for root in _python_roots():

@@ -119,6 +119,12 @@ def svm_grad_missing_correct_class(W, X, y, reg):
     return loss, X.T @ (m > 0).astype(float) / N + reg * W
 
 
+def svm_grad_wrong_sign(W, X, y, reg):
+    """Returns the step instead of the gradient: training climbs the loss."""
+    loss, dW = svm_vectorised(W, X, y, reg)
+    return loss, -dW
+
+
 def svm_modifies_X(W, X, y, reg):
     X -= 0.0 * X + 1e-3  # "centres" X in place
     return svm_vectorised(W, X + 1e-3, y, reg)
@@ -430,7 +436,8 @@ WRONG = {
     "svm": [svm_no_reg_in_loss, svm_no_reg_in_grad, svm_reg_per_example,
             svm_reg_without_half, svm_counts_correct_class, svm_sum_not_mean,
             svm_grad_not_averaged, svm_margin_zero, svm_grad_missing_correct_class,
-            svm_modifies_X, svm_modifies_W, svm_returns_list, svm_float32_rounding],
+            svm_grad_wrong_sign, svm_modifies_X, svm_modifies_W, svm_returns_list,
+            svm_float32_rounding],
     "softmax": [softmax_no_shift, softmax_no_reg_in_loss, softmax_no_reg_in_grad,
                 softmax_reg_per_example, softmax_sum_not_mean, softmax_log10,
                 softmax_grad_missing_minus_one, softmax_shift_in_place],
@@ -454,10 +461,13 @@ WRONG = {
 # function in cs231n.checks.linear.GRADED gets its points from the integrity
 # pass, which loads the answer cell that defines the function in a sandboxed
 # worker (all answer cells before it only on a NameError) and checks it on
-# unseen inputs; test_best_val (svm.ipynb) and test_best_val_accuracy
-# (softmax.ipynb) get nbgrader's score, so they need the notebook to run down
-# to them, and they score 0 whenever nbgrader's autograde of the student fails
-# (its scores are then discarded, also those of the other notebook).
+# unseen inputs.  test_best_val (svm.ipynb) and test_best_val_accuracy
+# (softmax.ipynb), the cells of linear.RECOMPUTED, need nbgrader's pass (the
+# notebook ran down to them and its value reached 0.90) and the grader's own
+# run of the notebook's search with the student's LinearClassifier and losses
+# (through the worker; accuracy measured in the grader); they score 0 whenever
+# nbgrader's autograde of that notebook fails.  Any test cell that nbgrader
+# passed without printing its checks' success lines scores 0 (check-bypassed).
 
 from cs231n.grading.samples import (Sample, delete_cell, delete_notebook,  # noqa: E402
                                     duplicate_cell, edit_cell, move_cell,
@@ -584,6 +594,30 @@ os.abort()
 PATCH_ASSERT_ALLCLOSE = "np.testing.assert_allclose = lambda *a, **k: None\n"
 PATCH_ALLCLOSE = "np.allclose = lambda *a, **k: True\n"
 PATCH_CHECKS = "checks.check_svm_loss = lambda *a, **k: None\n"
+
+# The search cell of svm.ipynb (section 7, cell id svm-37), replaced by its
+# "result": no training at all.
+FAKE_SEARCH = """
+# The search took too long on my laptop; this is what it found.
+results = {(1e-1, 1e-3): (0.99, 0.99)}
+best_params = (1e-1, 1e-3)
+best_classifier = LinearClassifier(svm_loss_vectorized)
+best_classifier.W = np.zeros((data["X_train"].shape[1], len(data["class_names"])))
+best_val = 0.99
+"""
+
+# An IPython input transformer: every later cell that calls a check runs
+# `pass` instead, so it raises nothing and nbgrader gives it full marks.
+SKIP_CHECKS = """
+def _skip_checks(lines):
+    if any("checks.check_" in line for line in lines):
+        return ["pass\\n"]
+    return lines
+
+
+get_ipython().input_transformers_post.append(_skip_checks)
+"""
+
 PATCH_BUILTINS = """
 import builtins
 
@@ -903,11 +937,37 @@ SAMPLES = [
     Sample(
         "monkeypatch-checks",
         fills={"svm_loss_naive": [svm_vectorised, svm_sum_not_mean, PATCH_CHECKS]},
-        lose={"test_svm_loss_naive"},
-        flags={"monkeypatch", "tampered"},
+        lose={"test_svm_loss_naive", "test_svm_loss_vectorized"},
+        flags={"monkeypatch", "tampered", "check-bypassed"},
         note="A wrong svm_loss_naive whose cell replaces checks.check_svm_loss by a no-op: "
              "nbgrader passes it, the integrity pass (its own checks) fails it, so "
-             "test_svm_loss_naive loses and the patch and the disagreement are reported."),
+             "test_svm_loss_naive loses and the patch and the disagreement are reported; "
+             "test_svm_loss_vectorized calls the no-op too, so neither test cell prints "
+             "a success line and both are zeroed as bypassed, although "
+             "svm_loss_vectorized is right."),
+    Sample(
+        "hostile-fake-best-val",
+        fills={"svm_loss_vectorized": [svm_vectorised, svm_grad_wrong_sign]},
+        transform=edit_cell("svm.ipynb", "svm-37", FAKE_SEARCH),
+        lose={"test_svm_loss_vectorized", "test_best_val"},
+        flags={"tampered"},
+        note="svm_loss_vectorized returns the step instead of the gradient, and the "
+             "search cell of section 7 just sets best_val = 0.99: test_svm_loss_vectorized "
+             "loses in nbgrader and in the integrity pass; nbgrader passes test_best_val, "
+             "but the grader's own run of the search with the student's LinearClassifier "
+             "and svm_loss_vectorized climbs the loss (accuracy 0.00), so test_best_val "
+             "loses and the disagreement is flagged."),
+    Sample(
+        "hostile-input-transformer",
+        fills={"svm_loss_naive": [svm_loops, SKIP_CHECKS]},
+        lose=SVM_TESTS,
+        flags={"check-bypassed", "kernel-hooks"},
+        note="The svm_loss_naive cell registers an IPython input transformer that turns "
+             "every later cell calling a check into `pass`: nbgrader gives all of "
+             "svm.ipynb's test cells full marks, but none printed its checks' success "
+             "lines, so every one of them scores 0 (check-bypassed, although the "
+             "functions are right) and the transformer is reported (kernel-hooks); "
+             "softmax.ipynb runs in another kernel and keeps its points."),
     Sample(
         "monkeypatch-builtins",
         fills={"l1_penalty": [l1_right, PATCH_BUILTINS]},

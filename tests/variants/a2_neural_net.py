@@ -1147,6 +1147,26 @@ def hostile_reads_solution(dout, cache):
     return ns["affine_backward"](dout, cache)
 
 
+def attack_reads_later_assignment(x, w, b):
+    """Takes a2's answers from a3's release, where they are given code
+    (a2_layers.py): in this course's folder, then in the repository of the
+    cs231n package."""
+    import os
+
+    import cs231n
+    ns = {}
+    for path in ("../../../assignments/a3_optimization/a2_layers.py",
+                 os.path.join(os.path.dirname(cs231n.__file__), os.pardir, "assignments",
+                              "a3_optimization", "a2_layers.py")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                exec(f.read(), ns)
+            break
+        except OSError:
+            continue
+    return ns["affine_forward"](x, w, b)
+
+
 SAMPLES = [
     Sample(
         "correct",
@@ -1265,12 +1285,25 @@ SAMPLES = [
              "the kernel's sandbox refuses the read (reported) and the integrity "
              "worker's folder has no such path, so test_affine_backward loses in both."),
     Sample(
+        "attack-other-assignment",
+        fills={"affine_forward": [attack_reads_later_assignment]},
+        lose={"test_affine_forward", "test_affine_backward"},
+        flags={"sandbox-violation"},
+        note="affine_forward runs a3's given a2_layers.py (a2's answers), read from "
+             "the course folder or from the repository the cs231n package comes from: "
+             "neither is in the sandbox (other assignments' files are not), so "
+             "affine_forward and affine_backward (whose check uses the student's "
+             "forward) lose, and the look at the course is reported."),
+    Sample(
         "monkeypatch-checks",
         fills={"relu_backward": [relu_backward_no_mask, PATCH_CHECKS]},
-        lose={"test_relu_backward"},
-        flags={"monkeypatch", "tampered"},
+        lose={"test_relu_backward", "test_sigmoid_backward", "test_tanh_backward",
+              "test_leaky_relu_backward", "test_elu_backward"},
+        flags={"monkeypatch", "tampered", "check-bypassed"},
         note="A wrong relu_backward whose cell replaces checks.check_backward by a "
              "no-op: every backward test in the kernel after it passes, the integrity "
              "pass (its own checks) fails relu_backward, so test_relu_backward loses "
-             "and the patch and the disagreement are reported."),
+             "and the patch and the disagreement are reported; none of those backward "
+             "tests printed a success line, so all of them are zeroed as bypassed, the "
+             "right sigmoid, tanh, leaky ReLU and ELU backwards included."),
 ]

@@ -904,9 +904,12 @@ SAMPLES = [
     Sample(
         "monkeypatch-checks",
         fills={"rmsprop": [rmsprop_decay_swapped, PATCH_CHECKS]},
-        lose={"test_rmsprop"},
-        flags={"monkeypatch", "tampered"},
+        lose={"test_rmsprop", "test_adadelta", "test_adam"},
+        flags={"monkeypatch", "tampered", "check-bypassed"},
         note="A wrong rmsprop whose cell replaces checks.check_update_rule by a no-op: "
              "the kernel's test cells pass, the integrity pass fails rmsprop, so "
-             "test_rmsprop loses and the patch and the disagreement are reported."),
+             "test_rmsprop loses and the patch and the disagreement are reported; the "
+             "test cells of rmsprop, adadelta and adam (after it) printed no success "
+             "line, so all three are zeroed as bypassed, the right adadelta and adam "
+             "included."),
 ]
