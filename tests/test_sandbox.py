@@ -137,6 +137,9 @@ try:
 except OSError as e:
     seen["connected"] = False
 seen["readable"] = {p: reach(p) for p in PATHS}
+seen["token_in_proc"] = [f"{p}/{f}" for p in os.listdir("/proc") if p.isdigit()
+                         for f in ("environ", "cmdline")
+                         if b"ghp_" + b"secret" in open(f"/proc/{p}/{f}", "rb").read()]
 print(json.dumps(seen))
 """
 
@@ -172,6 +175,7 @@ def test_probe_sees_only_its_allow_list(course, tmp_path, monkeypatch):
     assert seen["cwd"] == str(work) and seen["files"] == ["given.py"]
     allowed = set(sandbox.PASSED_ENV) | set(sandbox.guest_env()) | {"PWD"}
     assert set(seen["env"]) <= allowed and "INSTRUCTOR_TOKEN" not in seen["env"]
+    assert seen["token_in_proc"] == []        # nor in bubblewrap's own process
     top = {"bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr"}
     top |= {Path(p).parts[1] for p in sandbox._python_roots()}
     top |= {Path(work).parts[1]}

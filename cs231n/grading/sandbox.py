@@ -587,7 +587,9 @@ def _launch(policy, argv):
         (path / "cgroup.procs").write_text(str(os.getpid()))
     apply_limits(policy.limits)
     cmd = bwrap_argv(policy, argv, workdir=workdir, log_fd=log_fd, sockets=sockets)
-    os.execv(cmd[0], cmd)
+    # bubblewrap's own environment is empty too: its process in the sandbox
+    # (PID 1) shows it in /proc/1/environ.
+    os.execve(cmd[0], cmd, {})
 
 
 # ------------------------------------------------------------------ the guest's tell
