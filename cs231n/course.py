@@ -329,7 +329,8 @@ def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=T
 
 def compare_expected(run, expected):
     """Lines naming every sample whose grade, status or flags differ from
-    ``expected`` (the samples' expected-<aid>.json)."""
+    ``expected`` (the samples' expected-<aid>.json): a flag too many is a
+    difference too (an honest student must not be reported)."""
     problems = []
     results = {r.student: r for r in run.results}
     for student, want in sorted(expected.items()):
@@ -340,9 +341,8 @@ def compare_expected(run, expected):
         lost = {c["cell"] for c in r.cells if not c["manual"] and c["points"] < c["max"]}
         if lost != set(want["lose"]):
             problems.append(f"{student}: lost {sorted(lost)}, expected {sorted(want['lose'])}")
-        missing = set(want["flags"]) - set(r.flags)
-        if missing:
-            problems.append(f"{student}: flags {r.flags} lack {sorted(missing)}")
+        if set(want["flags"]) != set(r.flags):
+            problems.append(f"{student}: flags {r.flags}, expected {sorted(want['flags'])}")
         if r.status != want["status"]:
             problems.append(f"{student}: status {r.status} ({r.why}), expected {want['status']}")
     return problems

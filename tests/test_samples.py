@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from cs231n import course
-from cs231n.grading import integrity, samples, structure
+from cs231n.grading import integrity, samples
+from cs231n.grading.collect import stage_submission
 from cs231n.grading.samples import Sample
 from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 
@@ -58,14 +59,23 @@ def _submitted(dest, student, aid="a1_linear"):
 
 
 def _notebooks(dest, student, aid="a1_linear"):
-    """The sample's notebooks that are JSON, as dicts."""
+    """The sample's notebooks that are JSON, as dicts (not links, not JSON
+    nested past the parser's depth)."""
     out = {}
     for name, path in _submitted(dest, student, aid).items():
+        if path.is_symlink():
+            continue
         try:
             out[name] = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return out
+
+
+def _well_formed(by_name):
+    """The samples whose notebooks collection accepts (not links, not invalid)."""
+    refused = {"invalid-notebook", "refused-file"}
+    return {k: v for k, v in by_name.items() if not v.flags & refused}
 
 
 def _answer_names(released):
@@ -99,9 +109,12 @@ def test_samples_without_transform_submit_every_notebook(written, released):
 
 
 def test_written_notebooks_are_valid_nbformat(written):
-    """Is every JSON notebook written valid nbformat 4, without outputs?"""
+    """Is every JSON notebook written valid nbformat 4, without outputs (but
+    those of samples that must be refused as invalid)?"""
     by_name, dest, aid = written
-    for student in by_name:
+    for student, sample in by_name.items():
+        if "invalid-notebook" in sample.flags:
+            continue
         for name, nb in _notebooks(dest, student, aid).items():
             node = nbformat.from_dict(nb)
             nbformat.validate(node, version=4)
@@ -130,7 +143,7 @@ def test_fills_go_to_their_cell_and_the_rest_is_base(written, corpus, released):
     keep BASE, and every answer cell compile and define its released name?"""
     by_name, dest, aid = written
     names = _answer_names(released)
-    for student, sample in by_name.items():
+    for student, sample in _well_formed(by_name).items():
         for nb_name, nb in _notebooks(dest, student, aid).items():
             for gid, cell in _cells_by_id(nb).items():
                 if gid not in names:
@@ -161,7 +174,7 @@ def test_only_answer_cells_change_without_transform(written, released):
 def test_written_answers_get_one_line(written, released):
     """Is every markdown answer cell filled with a one-line sample answer?"""
     by_name, dest, aid = written
-    for student in by_name:
+    for student in _well_formed(by_name):
         for nb in _notebooks(dest, student, aid).values():
             for c in nb["cells"]:
                 meta = nbgrader_meta(c)
@@ -174,7 +187,7 @@ def test_integrity_pass_finds_the_filled_definitions(written, corpus):
     """Does the integrity pass's lookup find each graded name in the cell that
     the sample filled for it?"""
     by_name, dest, aid = written
-    for student, sample in by_name.items():
+    for student, sample in _well_formed(by_name).items():
         nbs = _notebooks(dest, student, aid)
         for graded in importlib.import_module(course.CHECKS[aid]).GRADED:
             nb = nbs.get(graded.notebook)
@@ -186,14 +199,14 @@ def test_integrity_pass_finds_the_filled_definitions(written, corpus):
             assert cells[index]["answer"], (student, graded.name)
 
 
-def test_structure_flags_match_the_inspection(written):
-    """Does structure.inspect_submission find exactly the structure flags that
-    each sample expects (deleted, renamed, broken, edited, reordered,
-    duplicated, monkeypatched)?"""
+def test_structure_flags_match_the_inspection(written, tmp_path):
+    """Does the pipeline's collection (stage_submission) find exactly the
+    structure flags that each sample expects (deleted, renamed, broken, linked,
+    edited, reordered, duplicated, monkeypatched)?"""
     by_name, dest, aid = written
     for student, sample in by_name.items():
-        found = structure.inspect_submission(dest / student / aid,
-                                             ROOT / "assignments" / aid)
+        found = stage_submission(dest / student / aid, ROOT / "assignments" / aid,
+                                 tmp_path / student / aid)
         want = sample.flags & set(samples.STRUCTURE_FLAGS)
         assert set(found.flags) == want, f"{student}: {found.problems}"
 

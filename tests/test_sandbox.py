@@ -372,7 +372,9 @@ def test_stdin_and_passed_descriptors_reach_the_child(course):
 
 
 def test_looking_at_the_course_is_reported(course):
-    """Is an attempt on the course's folders reported, though nothing is there?"""
+    """Is an attempt on the course's folders reported, though nothing is there,
+    and nothing that the sandbox shows (the virtualenv may live in a watched
+    folder, as in this repository)?"""
     root, work = course
     r = box(f"""
         try:
@@ -383,12 +385,17 @@ def test_looking_at_the_course_is_reported(course):
         os.listdir({str(root / 'autograded')!r})      # other students' folders?
         os.listdir(".")                               # its own: fine
         open("given.py").read()                       # shown to it: fine
+        import sys
+        try:                                          # in the virtualenv: fine
+            open(sys.prefix + "/no-such-file.txt")
+        except OSError:
+            pass
         import socket
         try:
             socket.create_connection(("10.0.0.1", 80), timeout=0.5)
         except OSError:
             pass
-        """, policy_for(course))
+        """, policy_for(course, watch=(root, Path(sys.prefix).parent)))
     assert [(v["event"], v["path"]) for v in r.violations] == [
         ("open", str(root / "solutions" / "answers.py")),
         ("os.listdir", str(root / "autograded")),

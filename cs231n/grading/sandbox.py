@@ -610,7 +610,7 @@ def tell(log_fd, watch, allow=()):
     # The working folder is the student's own (a tmpfs): only a look for the
     # notebook being graded there (hidden tests) is worth telling.
     here = getcwd()
-    watch, allow = tuple(str(w) for w in watch), tuple(str(a) for a in allow) + (here,)
+    watch, allow = tuple(str(w) for w in watch), tuple(str(a) for a in allow)
     pid, count = os.getpid(), [0]
     local = (socket.AF_UNIX,)
 
@@ -635,12 +635,13 @@ def tell(log_fd, watch, allow=()):
                 isinstance(args[0], (str, bytes)):
             path = fspath(args[0])
             path = normpath(path if isabs(path) else join(getcwd(), path))
-            if not under(path, watch):
+            if not under(path, watch) or under(path, allow):
                 return
             # The folders above the sandbox's own ones exist, empty: listing
             # them is a search; what the sandbox shows may be opened.
-            if event != "open" and not under(path, allow) or event == "open" and \
-                    not lexists(path) and (not under(path, (here,)) or path.endswith(".ipynb")):
+            mine = under(path, (here,))
+            if event != "open" and not mine or event == "open" and not lexists(path) and \
+                    (not mine or path.endswith(".ipynb")):
                 log(event, "the course's folders are outside the sandbox", path)
         elif event in ("socket.connect", "socket.bind", "socket.sendto") and \
                 getattr(args[0], "family", None) not in local:

