@@ -137,6 +137,13 @@ try:
 except OSError as e:
     seen["connected"] = False
 seen["readable"] = {p: reach(p) for p in PATHS}
+def inside(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+seen["stray"] = []
+for folder, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if not inside(os.path.join(folder, d), ALLOWED + ["/proc", "/dev"])]
+    seen["stray"] += [os.path.join(folder, f) for f in files
+                      if not inside(os.path.join(folder, f), ALLOWED)]
 seen["token_in_proc"] = [f"{p}/{f}" for p in os.listdir("/proc") if p.isdigit()
                          for f in ("environ", "cmdline")
                          if b"ghp_" + b"secret" in open(f"/proc/{p}/{f}", "rb").read()]
@@ -146,8 +153,9 @@ print(json.dumps(seen))
 
 def test_probe_sees_only_its_allow_list(course, tmp_path, monkeypatch):
     """From inside: only its own PIDs, no route and no reachable host port, no
-    file outside the allow-list, no capability, and an environment of
-    allow-listed names only (a token of the instructor's is not there)."""
+    file outside the allow-list (a walk of its whole filesystem), no
+    capability, and an environment of allow-listed names only (a token of the
+    instructor's is in no process it can see)."""
     root, work = course
     monkeypatch.setenv("INSTRUCTOR_TOKEN", "ghp_secret")
     listener = socket.socket()
@@ -161,7 +169,9 @@ def test_probe_sees_only_its_allow_list(course, tmp_path, monkeypatch):
              str(work / "ps1.ipynb"), str(other_copy / "svm.ipynb"), "/etc/passwd",
              "/etc/shadow", f"/proc/{os.getpid()}/environ", "/sys/kernel/notes",
              str(Path(__file__)), str(work / "given.py")]
+    allowed = ["/usr", "/tmp", str(work), *sandbox._python_roots(), *sandbox._SYSTEM_FILES]
     code = PROBE.replace("PORT", str(listener.getsockname()[1])).replace("PATHS", repr(paths))
+    code = code.replace("ALLOWED", repr(allowed))
     r = box(code, policy_for(course))
     assert r.returncode == 0, out(r)
     seen = json.loads(r.stdout.decode().splitlines()[-1])
@@ -176,6 +186,8 @@ def test_probe_sees_only_its_allow_list(course, tmp_path, monkeypatch):
     allowed = set(sandbox.PASSED_ENV) | set(sandbox.guest_env()) | {"PWD"}
     assert set(seen["env"]) <= allowed and "INSTRUCTOR_TOKEN" not in seen["env"]
     assert seen["token_in_proc"] == []        # nor in bubblewrap's own process
+    # Every file it can find, outside /proc and /dev, is on the allow-list.
+    assert seen["stray"] == []
     top = {"bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr"}
     top |= {Path(p).parts[1] for p in sandbox._python_roots()}
     top |= {Path(work).parts[1]}
