@@ -837,6 +837,25 @@ def test_output_past_the_limit_is_dropped_but_what_grades_stays():
     assert cell.outputs[-1].name == "stdout" and "dropped" in cell.outputs[-1].text
 
 
+def test_success_lines_of_the_checks_outlive_the_limit():
+    """Past the limit, do the checks' success lines of a later test cell stay
+    (the grader reads them, bypass.py), while the text around them goes?"""
+    from cs231n.grading import bypass
+    execute = _capped(5000)
+    outs = []
+    execute.output(outs, _message("stream", name="stdout", text="x" * 10_000), None, 0)
+    line = "\u2713 svm_loss_naive: all 12 checks passed"
+    execute.output(outs, _message("stream", name="stdout",
+                                  text="noise\n" * 1000 + line + "\nmore noise\n"), None, 1)
+    later = [o for o in outs if o.name == "stdout" and line in o.text]
+    assert len(later) == 1 and later[0].text == line + "\n"
+    assert "noise" not in later[0].text
+    from nbformat.v4 import new_code_cell
+    cell = new_code_cell("checks.check_svm_loss(svm_loss_naive)")
+    cell.outputs = later
+    assert bypass.SUCCESS_LINE.search(bypass.stdout_of(cell))
+
+
 def test_a_flood_of_tiny_outputs_meets_the_limit():
     """Does a flood of empty outputs (each costs memory all the same) stop
     being kept at the limit?"""

@@ -22,6 +22,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Callable, Integer, Unicode
 
+from ..checks._core import SUCCESS_LINE
 from ..notebook import split_regions
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -116,7 +117,7 @@ class CappedExecute(Execute):
     widget messages) and what does is kept, cut to a few characters: an error,
     the first stderr stream of a cell and a cell's result (nbgrader scores a
     test cell 0 when it has either of the first two, and reads partial credit
-    from the third).  A cell that lost output ends with one stdout stream
+    from the third), and the checks' success lines (the grader looks for them).  A cell that lost output ends with one stdout stream
     saying how much; ``dropped`` holds the notebook's total.
     """
 
@@ -176,10 +177,18 @@ class CappedExecute(Execute):
         """What is kept of an output past the limit (None: nothing)."""
         if kind == "stream" and content.get("name") != "stderr":
             room = self.max_output_bytes - self._kept - OUTPUT_OVERHEAD
-            if room <= 0:
+            if room > 0:
+                self._kept = self.max_output_bytes
+                return dict(content, text=str(content.get("text", ""))[:room])
+            # The checks' success lines stay: without them the grader takes a
+            # test cell for one whose checks did not run (bypass.py).
+            text = "".join(content["text"]) if isinstance(content.get("text"), list) \
+                else str(content.get("text", ""))
+            lines = "".join(m.group(0) + "\n" for m in SUCCESS_LINE.finditer(text))
+            if not lines or self._late_kept >= self.max_output_bytes:
                 return None
-            self._kept = self.max_output_bytes
-            return dict(content, text=str(content.get("text", ""))[:room])
+            self._late_kept += len(lines) + OUTPUT_OVERHEAD
+            return dict(content, text=lines)
         # Decisive outputs stay, cut short; once they too have taken the
         # limit again, only their kind stays (a flood of errors).
         keep = self.kept_past_limit if self._late_kept < self.max_output_bytes else 0
