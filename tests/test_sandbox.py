@@ -109,6 +109,18 @@ def test_grading_refuses_without_bubblewrap(monkeypatch, course):
     assert b"bubblewrap" in r.stderr
 
 
+def test_private_tmp_comes_before_what_may_lie_under_it(tmp_path):
+    """Is the private /tmp mounted before the interpreter, the virtualenv and the
+    working folder are bound (a clone of the course under /tmp, as CI makes,
+    would otherwise lose its virtualenv under the fresh tmpfs)?"""
+    cmd = sandbox.bwrap_argv(Policy(), ["-c", "pass"], workdir=str(tmp_path),
+                             sockets=str(tmp_path / "sockets"))
+    tmp = [i for i, a in enumerate(cmd) if a == "--tmpfs" and cmd[i + 1] == "/tmp"]
+    binds = [i for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind", "--tmpfs")
+             and cmd[i + 1] != "/tmp" and cmd[i + 1] != "/usr"]
+    assert len(tmp) == 1 and binds and tmp[0] < min(binds)
+
+
 def test_bubblewrap_works_here():
     """Can bubblewrap make its namespaces on this machine (CI installs it)?"""
     sandbox.require()

@@ -512,11 +512,13 @@ def bwrap_argv(policy, argv, *, workdir, log_fd=None, sockets=None):
            "--hostname", "sandbox", "--clearenv"]
     for name, value in sorted(guest_env(policy.limits).items()):
         cmd += ["--setenv", name, value]
+    # The private /tmp first: what is bound later may lie under /tmp (a
+    # virtualenv in a clone there, the grader's temporary folders).
+    size = str(policy.limits.scratch_bytes)
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
     cmd += _system_binds()
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
-    size = str(policy.limits.scratch_bytes)
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
     for cache in _font_cache():
         cmd += ["--ro-bind", cache, "/tmp/matplotlib/" + os.path.basename(cache)]
     cmd += ["--ro-bind", str(GUEST / "startup.py"),
