@@ -146,6 +146,12 @@ class Autograder:
         self.proc = None
         self._pending = b""            # bytes read from the process, not yet a line
 
+    def start(self):
+        """Start the process now (it imports nbgrader before its first request)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+            self._pending = b""
+
     def _start(self):
         from ..course import venv_env
         self.proc = subprocess.Popen(
@@ -165,9 +171,7 @@ class Autograder:
             run ended (None between notebooks); the notebooks whose output
             was cut (name -> bytes dropped).
         """
-        if self.proc is None or self.proc.poll() is not None:
-            self._start()
-            self._pending = b""
+        self.start()
         # Each run's kernels get a fresh private folder for their connection
         # file and IPC sockets (short: a socket path holds at most 107 bytes).
         sockets = Path(tempfile.mkdtemp(prefix="", dir=self.connections))
@@ -679,20 +683,24 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     students = collect(course, aid)
     if not students:
         raise RuntimeError(f"no submissions in {course.root / 'submitted'}/*/{aid}")
-    prepare_gradebook(course, aid, students)
-    judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid, seed=seed)
     jobs = jobs or os.cpu_count() or 1
     # One BLAS thread per kernel when several run at once: no oversubscription.
     threads = 1 if jobs > 1 else None
-    _warm_font_cache()
     results = []
     autograders = queue.Queue()
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
         sandbox.kernel_spec(kernel_dir)
         connections = Path(kernel_dir) / "connections"
         connections.mkdir()
-        for _ in range(jobs):
-            autograders.put(Autograder(course, connections))
+        # The autograders import nbgrader (seconds) while the gradebook is made.
+        for _ in range(min(jobs, len(students))):
+            autograder = Autograder(course, connections)
+            autograder.start()
+            autograders.put(autograder)
+        prepare_gradebook(course, aid, students)
+        judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid,
+                                               seed=seed)
+        _warm_font_cache()
         bar = _progress(len(students), progress)
         try:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -707,11 +715,14 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
                 autograders.get().close()
     sandbox.cleanup_stale_cgroups()
     results.sort(key=lambda r: r.student)
-    if feedback:
-        write_feedback(course, aid, results)
     out = course.reports(aid)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = export_csv(course, aid, out / "grades.csv")
+    # Two nbgrader processes at once: the export only reads the gradebook.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        exported = pool.submit(export_csv, course, aid, out / "grades.csv")
+        if feedback:
+            write_feedback(course, aid, results)
+        csv_path = exported.result()
     report = write_report(aid, results, out)
     histogram = write_histogram(aid, results, out / "scores.png")
     return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
