@@ -230,7 +230,6 @@ class RunResult:
     protections: list = field(default_factory=list)
     pid: int | None = None
     oom_killed: bool = False
-    notes: list = field(default_factory=list)
     seconds: float = 0.0
 
     def flags(self):
