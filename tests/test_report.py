@@ -548,7 +548,7 @@ def test_hidden_test_leaks_reads_every_file(tmp_path):
     assert pipeline.hidden_test_leaks is report.hidden_test_leaks
 
 
-def test_write_feedback_retries_each_student_alone(tmp_path, monkeypatch):
+def test_write_feedback_retries_each_student_alone(tmp_path):
     """When the run for the class times out, does every student missing a page
     get a run of their own (short timeout), so one student's failure costs no
     one else their feedback, and is the student left without it flagged, with
@@ -567,23 +567,22 @@ def test_write_feedback_retries_each_student_alone(tmp_path, monkeypatch):
         (folder / "demo.html").write_text(feedback_page())
         (folder / "data.txt").write_text("copied by nbgrader")
 
-    def fake_nbgrader(course_, *args, timeout=None, **kw):
-        calls.append((args, timeout))
-        student = [a.split("=", 1)[1] for a in args if a.startswith("--student=")]
-        if not student:  # the class's run: ann's pages, then it hangs on ben
-            write_pages("ann")
-            return None, f"timed out after {timeout} s"
-        if student == ["ben"]:
-            write_pages("ben")
-            return 0, "[INFO] done"
-        return 1, nbgrader_log("nbclient.exceptions.DeadKernelError: Kernel died")
+    class FakeAutograder:
+        def feedback(self, aid, sid=None, *, timeout):
+            calls.append((aid, sid, timeout))
+            if sid is None:  # the class's run: ann's pages, then it hangs on ben
+                write_pages("ann")
+                return pipeline.Answer(None, f"timed out after {timeout} s", None, {})
+            if sid == "ben":
+                write_pages("ben")
+                return pipeline.Answer(0, "[INFO] done", None, {})
+            return pipeline.Answer(
+                1, nbgrader_log("nbclient.exceptions.DeadKernelError: Kernel died"), None, {})
 
-    monkeypatch.setattr(pipeline, "nbgrader", fake_nbgrader)
     results = [StudentResult(s) for s in ("ann", "ben", "cat", "dan")]
-    pipeline.write_feedback(course, "demo", results, timeout=1800, student_timeout=120)
-    assert calls[0] == (("generate_feedback", "demo", "--force"), 1800)
-    assert calls[1:] == [(("generate_feedback", "demo", "--student=ben", "--force"), 120),
-                         (("generate_feedback", "demo", "--student=cat", "--force"), 120)]
+    pipeline.write_feedback(course, "demo", results, FakeAutograder(), timeout=1800,
+                            student_timeout=120)
+    assert calls == [("demo", None, 1800), ("demo", "ben", 120), ("demo", "cat", 120)]
     ann, ben, cat, dan = results
     for r in (ann, ben):
         folder = course.feedback(r.student, "demo")
@@ -622,7 +621,12 @@ def test_write_feedback_with_nbgrader(tmp_path):
     assert code == 0, out
     results = [StudentResult("ann"), StudentResult("bob")]
     # A class run that cannot finish: every student is retried alone.
-    pipeline.write_feedback(course, "demo", results, timeout=0.01, student_timeout=300)
+    autograder = pipeline.Autograder(course, tmp_path)
+    try:
+        pipeline.write_feedback(course, "demo", results, autograder, timeout=0.01,
+                                student_timeout=300)
+    finally:
+        autograder.close()
     for r in results:
         folder = course.feedback(r.student, "demo")
         assert [p.name for p in folder.iterdir()] == ["demo.html"], (r.student, r.reasons)

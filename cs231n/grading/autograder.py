@@ -4,13 +4,18 @@ student after another.  ``cs231n-course grade`` keeps one per job.
 
     python -m cs231n.grading.autograder COURSE_ROOT
 
-Requests on stdin, one JSON object a line::
+Requests on stdin, one JSON object a line, to autograde::
 
     {"assignment": ..., "student": ..., "notebook": "svm" or null,
      "env": {...}, "timeout": cell seconds, "kernel": kernel name,
      "kernel_manager": {KernelManager trait: value},
      "submitted_directory": where the staged submissions are (optional),
      "max_output_bytes": output kept per notebook (optional)}
+
+or to make feedback pages, of the class or of one student (a glob pattern),
+once grading is done (nbgrader and its HTML exporter are imported already)::
+
+    {"feedback": ..., "student": ... or null}
 
 Answers on stdout, one JSON object a line: ``{"success", "log", "error"}``
 (anything else the process prints goes to stderr).  Before it, a line
@@ -27,14 +32,10 @@ import sys
 from pathlib import Path
 
 
-def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=None,
-            max_output_bytes=None, on_notebook=None):
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
+def course_config(root):
+    """The course's nbgrader configuration, rooted at ``root``."""
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
-
-    from .preprocessors import CappedExecute
 
     config = Config()
     path = Path(root) / "nbgrader_config.py"
@@ -42,6 +43,17 @@ def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=N
         config.merge(PyFileConfigLoader(path.name, path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = f"sqlite:///{Path(root) / 'gradebook.db'}"
+    return config
+
+
+def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=None,
+            max_output_bytes=None, on_notebook=None):
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    from .preprocessors import CappedExecute
+
+    config = course_config(root)
     config.Execute.timeout = timeout
     config.Execute.kernel_name = kernel
     # The sandboxed kernel has no network the grader could reach: IPC sockets
@@ -93,6 +105,19 @@ def grade(root, request, on_notebook=None):
             "error": result.get("error", "")[-5000:]}
 
 
+def feedback(root, request):
+    """nbgrader generate_feedback of the assignment, for every student or the
+    students ``request["student"]`` matches."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course_config(root)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    result = api.generate_feedback(request["feedback"], request.get("student"), force=True)
+    return {"success": bool(result.get("success")), "log": result.get("log", "")[-20000:],
+            "error": result.get("error", "")[-5000:]}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0]).resolve()
@@ -102,6 +127,7 @@ def main(argv=None):
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
+    import nbconvert.exporters.html  # noqa: F401  (feedback pages, made here at the end)
 
     def tell(event, notebook, dropped):
         answers.write(json.dumps({event: notebook, "dropped": dropped}) + "\n")
@@ -109,7 +135,9 @@ def main(argv=None):
 
     for line in sys.stdin:
         try:
-            answer = grade(root, json.loads(line), on_notebook=tell)
+            request = json.loads(line)
+            answer = (feedback(root, request) if "feedback" in request
+                      else grade(root, request, on_notebook=tell))
         except Exception as e:  # a broken request or an nbgrader crash: report it
             answer = {"success": False, "log": "", "error": f"{type(e).__name__}: {e}"}
         answers.write(json.dumps(answer) + "\n")

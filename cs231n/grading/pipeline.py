@@ -19,6 +19,7 @@
 import contextlib
 import dataclasses
 import glob
+import hashlib
 import json
 import os
 import queue
@@ -171,7 +172,6 @@ class Autograder:
             run ended (None between notebooks); the notebooks whose output
             was cut (name -> bytes dropped).
         """
-        self.start()
         # Each run's kernels get a fresh private folder for their connection
         # file and IPC sockets (short: a socket path holds at most 107 bytes).
         sockets = Path(tempfile.mkdtemp(prefix="", dir=self.connections))
@@ -179,6 +179,18 @@ class Autograder:
                    "timeout": CELL_TIMEOUT, "kernel": sandbox.KERNEL_NAME,
                    "kernel_manager": sandbox.kernel_connection(sockets),
                    "submitted_directory": self.course.staging_directory}
+        try:
+            return self._ask(request, timeout)
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+
+    def feedback(self, aid, sid=None, *, timeout=FEEDBACK_TIMEOUT):
+        """nbgrader generate_feedback of the class, or of the students whose
+        ids match the glob pattern ``sid``; an ``Answer`` as for ``autograde``."""
+        return self._ask({"feedback": aid, "student": sid}, timeout)
+
+    def _ask(self, request, timeout):
+        self.start()
         deadline = time.monotonic() + timeout
         running, truncated, answer, trouble = None, {}, None, "worker died"
         try:
@@ -200,8 +212,6 @@ class Autograder:
             trouble = f"timed out after {timeout:g} s"
         except (OSError, EOFError, ValueError):
             pass
-        finally:
-            shutil.rmtree(sockets, ignore_errors=True)
         if answer is None:
             self.close()
             return Answer(None, trouble, running, truncated)
@@ -254,22 +264,51 @@ def collect(course, aid):
 def prepare_gradebook(course, aid, students):
     """The assignment's cells, every student, and no stale result files.
 
-    Grades of earlier runs stay in the gradebook until this run overwrites
-    every autograded cell of each student (``_combine``); the instructor's
-    manual grades of free-text answers are kept.
+    ``nbgrader generate_assignment`` records the cells in the gradebook; it
+    is skipped when the gradebook holds them from the same solution
+    notebooks and configuration already (``_gradebook_stamp``), as when a
+    late submission is graded after the class.  Grades of earlier runs stay
+    in the gradebook until this run overwrites every autograded cell of each
+    student (``_combine``); the instructor's manual grades of free-text
+    answers are kept.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        code, out = nbgrader(course, "generate_assignment", aid, "--force",
-                             f"--CourseDirectory.release_directory={tmp}", timeout=600)
-        if code != 0:
-            raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
+    stamp_file = course.root / ".grading" / f"{aid}.gradebook"
+    stamp = _gradebook_stamp(course, aid)
+    notebooks = {p.stem for p in (course.root / "solutions" / aid).glob("*.ipynb")}
+    try:
+        with Gradebook(course.db_url) as gb:
+            recorded = {nb.name for nb in gb.find_assignment(aid).notebooks}
+        current = recorded == notebooks and stamp_file.read_text() == stamp
+    except (MissingEntry, OSError):
+        current = False
+    if not current:
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out = nbgrader(course, "generate_assignment", aid, "--force",
+                                 f"--CourseDirectory.release_directory={tmp}", timeout=600)
+            if code != 0:
+                raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
+        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        stamp_file.write_text(stamp)
     with Gradebook(course.db_url) as gb:
         for sid in students:
             gb.update_or_create_student(sid)
     for sid in students:
         for folder in (course.autograded(sid, aid), course.feedback(sid, aid)):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _gradebook_stamp(course, aid):
+    """A digest of what generate_assignment makes the gradebook's cells from:
+    the assignment's solution notebooks, the course's nbgrader configuration
+    and nbgrader's version."""
+    import nbgrader
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    for path in [course.root / "nbgrader_config.py",
+                 *sorted((course.root / "solutions" / aid).glob("*.ipynb"))]:
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
 
 
 # ------------------------------------------------------------ one student
@@ -304,9 +343,15 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
     policy_file = Path(kernel_dir) / f"policy-{sid}.json"
     policy_file.write_text(policy.to_json())
     env = sandbox.kernel_env(kernel_dir, policy_file)
-    ran = _autograde(course, aid, sid, env, result, autograder,
-                     [n for n, nb in found.notebooks.items() if nb is not None],
-                     deadline=deadline)
+    # The integrity pass reads the submission, not nbgrader's output: it runs
+    # beside the autograde (a student alone is graded sooner).
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        checked = beside.submit(_integrity_pass, judge, found, watch=watch,
+                                limits=worker_limits, deadline=deadline)
+        ran = _autograde(course, aid, sid, env, result, autograder,
+                         [n for n, nb in found.notebooks.items() if nb is not None],
+                         deadline=deadline)
+        verdicts = checked.result()
     not_run = [n for n in sorted(found.submitted) if n not in ran]
     if not_run and result.status != "failed":
         # Submitted but not gradable (broken JSON, a link): failed, graded 0 for it.
@@ -321,20 +366,23 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
         result.reasons.append("in the notebook: " + sandbox.RunResult(
             None, violations=violations).describe_violations())
 
-    # The integrity pass: one worker per notebook serves its graded functions.
-    verdicts = {}
-    for notebook in dict.fromkeys(g.notebook for g in judge.graded):
-        graded = [g for g in judge.graded if g.notebook == notebook]
-        found_nb = found.notebooks.get(notebook)
-        for g, verdict in zip(graded, integrity.check_notebook(
-                judge, graded, found_nb, watch=watch, limits=worker_limits,
-                deadline=deadline)):
-            verdicts[(g.notebook, g.test_cell)] = verdict
-
     _combine(result, course, aid, nb_scores, verdicts)
     result.flags = sorted(set(result.flags))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _integrity_pass(judge, found, *, watch, limits, deadline):
+    """(notebook, test cell) -> verdict of each graded function of a staged
+    submission; one worker per notebook serves its graded functions."""
+    verdicts = {}
+    for notebook in dict.fromkeys(g.notebook for g in judge.graded):
+        graded = [g for g in judge.graded if g.notebook == notebook]
+        for g, verdict in zip(graded, integrity.check_notebook(
+                judge, graded, found.notebooks.get(notebook), watch=watch, limits=limits,
+                deadline=deadline)):
+            verdicts[(g.notebook, g.test_cell)] = verdict
+    return verdicts
 
 
 def _autograde(course, aid, sid, env, result, autograder, notebooks, *, deadline=None):
@@ -589,12 +637,12 @@ def _flag_kernel_hooks(result, executed):
             result.reasons.append(f"{name}: the kernel's hooks are used: {shown}{more}")
 
 
-def write_feedback(course, aid, results, *, timeout=FEEDBACK_TIMEOUT,
+def write_feedback(course, aid, results, autograder, *, timeout=FEEDBACK_TIMEOUT,
                    student_timeout=STUDENT_FEEDBACK_TIMEOUT):
     """Feedback HTML for every student, safe to hand out.
 
-    One nbgrader run makes the pages of the whole class (its start-up costs
-    more than a student's pages).  A student still missing the page of a
+    One nbgrader run in ``autograder`` (an ``Autograder``, done grading: it
+    has nbgrader imported) makes the pages of the whole class.  A student still missing the page of a
     notebook that was autograded is then retried alone, with a short time
     limit: one student's problem, or a first run that timed out, never costs
     another student's feedback.  Each folder is then sanitised (no script
@@ -603,15 +651,14 @@ def write_feedback(course, aid, results, *, timeout=FEEDBACK_TIMEOUT,
     ``no-feedback``, with the reason.
     """
     notebooks = sorted(p.name for p in (course.root / "solutions" / aid).glob("*.ipynb"))
-    _, out = nbgrader(course, "generate_feedback", aid, "--force", timeout=timeout)
+    out = autograder.feedback(aid, timeout=timeout).log
     for r in results:
         folder = course.feedback(r.student, aid)
         log = out
         if _missing_pages(course, aid, r.student, notebooks):
             # nbgrader reads the id as a glob pattern.
-            _, log = nbgrader(course, "generate_feedback", aid,
-                              f"--student={glob.escape(r.student)}", "--force",
-                              timeout=student_timeout)
+            log = autograder.feedback(aid, glob.escape(r.student),
+                                      timeout=student_timeout).log
         report.sanitize_feedback(folder, notebooks)
         missing = _missing_pages(course, aid, r.student, notebooks)
         if not any(folder.glob("*.html")):
@@ -693,36 +740,35 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
         connections = Path(kernel_dir) / "connections"
         connections.mkdir()
         # The autograders import nbgrader (seconds) while the gradebook is made.
-        for _ in range(min(jobs, len(students))):
-            autograder = Autograder(course, connections)
-            autograder.start()
-            autograders.put(autograder)
-        prepare_gradebook(course, aid, students)
-        judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid,
-                                               seed=seed)
-        _warm_font_cache()
+        started = [Autograder(course, connections) for _ in range(min(jobs, len(students)))]
         bar = _progress(len(students), progress)
         try:
+            for autograder in started:
+                autograder.start()
+                autograders.put(autograder)
+            prepare_gradebook(course, aid, students)
+            judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid,
+                                                   seed=seed)
+            _warm_font_cache()
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
                                        autograders, threads): sid for sid in students}
                 for future in as_completed(futures):
                     results.append(future.result())
                     bar.update(1)
+            bar.close()
+            results.sort(key=lambda r: r.student)
+            out = course.reports(aid)
+            out.mkdir(parents=True, exist_ok=True)
+            csv_path = export_csv(course, aid, out / "grades.csv")
+            # The pages are made by an autograder: nbgrader is imported there.
+            if feedback:
+                write_feedback(course, aid, results, started[0])
         finally:
             bar.close()
-            while not autograders.empty():
-                autograders.get().close()
+            for autograder in started:
+                autograder.close()
     sandbox.cleanup_stale_cgroups()
-    results.sort(key=lambda r: r.student)
-    out = course.reports(aid)
-    out.mkdir(parents=True, exist_ok=True)
-    # Two nbgrader processes at once: the export only reads the gradebook.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        exported = pool.submit(export_csv, course, aid, out / "grades.csv")
-        if feedback:
-            write_feedback(course, aid, results)
-        csv_path = exported.result()
     report = write_report(aid, results, out)
     histogram = write_histogram(aid, results, out / "scores.png")
     return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
@@ -807,11 +853,11 @@ def _progress(total, enabled):
 
 
 def export_csv(course, aid, path):
-    """nbgrader's own export of the gradebook, limited to this assignment, with
-    every cell a spreadsheet could run as a formula neutralised (student ids
-    are folder names)."""
-    code, out = nbgrader(course, "export", f"--to={path}",
-                         f"--CsvExportPlugin.assignment=['{aid}']", timeout=300)
-    if code != 0:
-        raise RuntimeError(f"nbgrader export failed:\n{out[-2000:]}")
+    """nbgrader's own export of the gradebook (what ``nbgrader export`` writes),
+    limited to this assignment, with every cell a spreadsheet could run as a
+    formula neutralised (student ids are folder names)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+    with Gradebook(course.db_url) as gb:
+        CsvExportPlugin(to=str(path), assignment=[aid]).export(gb)
     return report.neutralise_csv(path)
