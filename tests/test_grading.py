@@ -17,6 +17,7 @@ import pytest
 
 from cs231n.checks import linear, neural_net, optimization
 from cs231n.grading import integrity, protocol, structure
+from cs231n.grading.collect import stage_submission
 from cs231n.grading.samples import cell_code
 from cs231n.notebook import read_notebook
 from variants import a1_linear as variants
@@ -88,6 +89,11 @@ def _write(folder, nbs):
         (folder / name).write_bytes(data)
 
 
+def _inspect(folder):
+    """What staging (as the grader reads a submission) finds in ``folder``."""
+    return stage_submission(folder, RELEASE, folder.parent / f"{folder.name}-staged")
+
+
 def _test_indices(nb):
     return [i for i, c in enumerate(nb["cells"])
             if c["metadata"].get("nbgrader", {}).get("grade")
@@ -97,7 +103,7 @@ def _test_indices(nb):
 def test_structure_of_an_untouched_release_is_clean(tmp_path):
     """Is the release itself, submitted as it is, free of flags?"""
     _write(tmp_path, {"svm.ipynb": _released(), "softmax.ipynb": _released("softmax.ipynb")})
-    found = structure.inspect_submission(tmp_path, RELEASE)
+    found = _inspect(tmp_path)
     assert found.problems == []
     assert set(found.notebooks) == {"svm.ipynb", "softmax.ipynb"}
 
@@ -111,7 +117,7 @@ def test_structure_names_each_change(tmp_path):
     nb["cells"].append(dict(nb["cells"][tests[2]]))                 # duplicated
     nb["cells"].append(nb["cells"].pop(tests[0]))                   # moved to the end
     _write(tmp_path, {"svm.ipynb": nb, "softmax_final.ipynb": _released("softmax.ipynb")})
-    found = structure.inspect_submission(tmp_path, RELEASE)
+    found = _inspect(tmp_path)
     assert {"test-cell-edited", "test-cell-duplicated", "test-cells-reordered",
             "missing-notebook"} <= set(found.flags), found.problems
     assert any("softmax_final.ipynb" in reason for _, reason in found.problems)
@@ -119,7 +125,7 @@ def test_structure_names_each_change(tmp_path):
     nb = _released()
     del nb["cells"][_test_indices(nb)[0]]
     _write(tmp_path, {"svm.ipynb": nb, "softmax.ipynb": b"{not json"})
-    found = structure.inspect_submission(tmp_path, RELEASE)
+    found = _inspect(tmp_path)
     assert {"test-cell-deleted", "invalid-notebook"} <= set(found.flags)
     assert found.notebooks["softmax.ipynb"] is None
 
@@ -180,7 +186,7 @@ def test_an_alias_reaches_the_cells_after_it():
 
 
 def test_inspection_follows_aliases_across_cells(tmp_path):
-    """Does inspect_submission flag a patch through an alias that an earlier
+    """Does staging flag a patch through an alias that an earlier
     cell made (a test cell's aliases count, its own patches do not)?"""
     nb = _released()
     answers = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
@@ -190,7 +196,7 @@ def test_inspection_follows_aliases_across_cells(tmp_path):
     nb["cells"][answers[-1]]["source"] = "".join(nb["cells"][answers[-1]]["source"]) + \
         "\nT.assert_allclose = lambda *a, **k: None\n"
     _write(tmp_path, {"svm.ipynb": nb, "softmax.ipynb": _released("softmax.ipynb")})
-    found = structure.inspect_submission(tmp_path, RELEASE)
+    found = _inspect(tmp_path)
     assert found.flags == ["monkeypatch"], found.problems
     assert "T.assert_allclose (numpy.testing.assert_allclose)" in found.problems[0][1]
 

@@ -83,7 +83,7 @@ def stage_submission(src_folder, release_folder, dest_folder, *, max_files=MAX_F
     -------
     Inspection
         The notebooks that were staged (parsed), the problems found (as
-        ``structure.inspect_submission`` finds them, plus the refusals),
+        ``structure.inspect_notebook`` finds them, plus the refusals),
         ``submitted`` and ``staged``.
     """
     src, release, dest = Path(src_folder), Path(release_folder), Path(dest_folder)

@@ -3,8 +3,7 @@ notebooks, broken JSON, test cells that were deleted, edited, reordered or
 duplicated, and answer cells that patch numpy, builtins or the checks.
 
 ``cs231n.grading.collect`` copies a submission to where nbgrader reads it and
-calls the functions here on each notebook it copies; ``inspect_submission``
-reads a folder in place (the sample submissions of the tests)."""
+calls the functions here on each notebook it copies."""
 import ast
 import json
 import threading
@@ -121,38 +120,6 @@ def _depth(obj):
         if depth <= MAX_DEPTH:  # deeper is refused anyway: stop counting there
             todo.extend((child, depth + 1) for child in obj)
     return deepest
-
-
-def inspect_submission(folder, release_folder):
-    """Read every notebook the release expects from a submission folder.
-
-    The folder is read in place (``collect.stage_submission`` is the safe
-    way to read a student's folder: it refuses links and special files).
-
-    Parameters
-    ----------
-    folder : Path
-        ``submitted/<student>/<assignment>``.
-    release_folder : Path
-        ``assignments/<assignment>``, the notebooks as released.
-    """
-    folder, release_folder = Path(folder), Path(release_folder)
-    found = Inspection()
-    expected = sorted(p.name for p in release_folder.glob("*.ipynb"))
-    present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
-    for name in expected:
-        path = folder / name
-        if not path.exists():
-            missing(found, name, present, expected)
-            continue
-        found.submitted.add(name)
-        try:
-            nb = parse_notebook(path.read_bytes())
-        except ValueError as e:
-            invalid(found, name, e)
-            continue
-        inspect_notebook(found, name, nb, release_folder)
-    return found
 
 
 def missing(found, name, present, expected):
