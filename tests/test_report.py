@@ -14,6 +14,7 @@ from pathlib import Path
 import mistune
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from cs231n.grading import pipeline, report
 from cs231n.grading.pipeline import StudentResult
@@ -636,6 +637,45 @@ def test_write_feedback_with_nbgrader(tmp_path):
         assert pipeline.hidden_test_leaks(course, "demo", folder) == []
         assert r.flags == [] and r.reasons == []
 
+
+
+@pytest.mark.slow
+def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
+    """Is generate_assignment skipped when the gradebook holds the cells of the
+    same solution notebooks, and run again when a notebook or the
+    configuration changed, or the gradebook was removed?"""
+    course = make_course(tmp_path / "course")
+    runs = []
+    real = pipeline.nbgrader
+
+    def counting(course_, *args, **kw):
+        runs.append(args[0])
+        return real(course_, *args, **kw)
+
+    monkeypatch.setattr(pipeline, "nbgrader", counting)
+    source = course.root / "solutions" / "demo" / "demo.ipynb"
+
+    def prepared():
+        runs.clear()
+        pipeline.prepare_gradebook(course, "demo", ["ann"])
+        return runs == ["generate_assignment"]
+
+    assert prepared()                      # a fresh course
+    assert not prepared()                  # nothing changed
+    nb = nbformat.read(str(source), 4)
+    nb.cells[1].metadata["nbgrader"]["points"] = 2
+    nbformat.write(nb, str(source))
+    assert prepared()                      # a notebook changed
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
+        assert gb.find_student("ann")
+    assert not prepared()
+    with open(course.root / "nbgrader_config.py", "a") as f:
+        f.write("\n# changed\n")
+    assert prepared()                      # the configuration changed
+    course.db.unlink()
+    assert prepared()                      # the gradebook was removed
+    assert not prepared()
 
 # ------------------------------------------------------------------- browser
 
