@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cs231n.grading import sandbox
+from cs231n.grading import sandbox, supervise
 from cs231n.grading.sandbox import Limits, Policy
 
 SECRET = "the answer is 42"
@@ -45,7 +45,7 @@ def policy_for(course, **kw):
 def box(code, policy, *, timeout=20.0, **kw):
     """Run ``code`` in the sandbox; check that it ended in time and left nothing."""
     start = time.monotonic()
-    result = sandbox.run(["-c", textwrap.dedent(code)], policy, timeout=timeout, **kw)
+    result = supervise.run(["-c", textwrap.dedent(code)], policy, timeout=timeout, **kw)
     elapsed = time.monotonic() - start
     assert elapsed < timeout + 10, f"the sandbox took {elapsed:.1f} s for a {timeout} s run"
     assert our_cgroups() == [], "a sandbox cgroup was left behind"
@@ -360,7 +360,7 @@ def test_sandbox_dies_with_the_grader(course, tmp_path):
         import sys, time
         from cs231n.grading import sandbox
         p = sandbox.Policy(workdir={str(course[1])!r})
-        sandbox.start(["-c", "import time  # {marker}\\ntime.sleep(60)"], p)
+        supervise.start(["-c", "import time  # {marker}\\ntime.sleep(60)"], p)
         print("started", flush=True)
         time.sleep(60)
         """)

@@ -33,12 +33,14 @@ files, no core dumps) and, where the machine lets the grader make them,
 cgroups for processes and memory (as root, ``RLIMIT_NPROC`` is not enforced:
 the pids cgroup is what stops a fork bomb).
 
-Inside, the guest arms a small audit hook (:func:`tell`) before the target
-runs.  It is not a defence: it refuses to start processes (a clear
-``PermissionError`` instead of a fork bomb against the pids limit) and writes
-one JSON line per attempt to reach the course's folders or the network to the
-violations log, so that the report can say what a student tried.  Code that
-gets around it (ctypes, C extensions) meets bubblewrap all the same.
+Inside, the guest arms a small audit hook (``cs231n.grading.guest.tell``)
+before the target runs.  It is not a defence: it refuses to start processes
+(a clear ``PermissionError`` instead of a fork bomb against the pids limit)
+and writes one JSON line per attempt to reach the course's folders or the
+network to the violations log, so that the report can say what a student
+tried.  Code that gets around it (ctypes, C extensions) meets bubblewrap all
+the same.  ``cs231n.grading.supervise`` starts a sandboxed process and
+reports how it ended.
 """
 from __future__ import annotations
 
@@ -46,32 +48,27 @@ import contextlib
 import dataclasses
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "Limits", "Policy", "RunResult", "Sandboxed", "SandboxUnavailable", "KERNEL_NAME",
-    "POLICY_ENV", "PASSED_ENV", "require", "bwrap_argv", "start", "run", "kill_session",
-    "kernel_spec", "kernel_env", "read_violations", "kernel_violations_log",
-    "cleanup_stale_cgroups", "main",
+    "Limits", "Policy", "SandboxUnavailable", "KERNEL_NAME", "POLICY_ENV", "PASSED_ENV",
+    "require", "bwrap_argv", "launcher_argv", "kernel_spec", "kernel_env", "read_violations",
+    "describe_violations", "kernel_violations_log", "cleanup_stale_cgroups", "main",
 ]
 
 KERNEL_NAME = "cs231n-sandbox"
 KERNEL_DISPLAY_NAME = "Python 3 (cs231n grading sandbox)"
 POLICY_ENV = "CS231N_SANDBOX_POLICY"     # kernel_env: the policy file of the next kernel
-GUEST = Path(__file__).with_name("guest")   # a folder holding only the guest's __main__.py
+GUEST = Path(__file__).with_name("guest")   # the guest's package: it runs as a folder
 BWRAP = "bwrap"
 _CGROUP_PREFIX = "cs231n-"
-_MAX_LOGGED = 1000                       # violations written per process
-_PARENT_ENV = "CS231N_SANDBOX_PARENT"    # the launcher's parent (jupyter_client: JPY_PARENT_PID)
+PARENT_ENV = "CS231N_SANDBOX_PARENT"    # the launcher's parent (jupyter_client: JPY_PARENT_PID)
 
 # Variables of the grader's environment that reach student code (nothing
 # secret: thread counts, OpenBLAS's CPU workaround, nbgrader's marker).
@@ -81,8 +78,6 @@ PASSED_ENV = ("NBGRADER_EXECUTION", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 # Read-only system files a Python process needs (the dynamic loader's cache,
 # the time zone); every other file of /etc stays out.
 _SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
-_PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn",
-                             "os.spawn", "subprocess.Popen", "pty.spawn"})
 
 
 class SandboxUnavailable(RuntimeError):
@@ -206,82 +201,6 @@ class Policy:
         d["limits"] = Limits(**limits)
         d["watch"] = tuple(d.get("watch") or ())
         return cls(**d)
-
-
-# ------------------------------------------------------------------ result
-
-@dataclass
-class RunResult:
-    """What happened to one sandboxed process.
-
-    ``returncode`` follows ``subprocess`` (negative: killed by that signal);
-    ``signal`` is that signal's number.  ``timed_out`` means the sandbox
-    killed it because it did not finish in time (``run``'s timeout, or the
-    grace period of ``Sandboxed.stop``).  ``violations`` are the audit hook's
-    records (dicts with ``event``, ``rule``, ``path``).
-    """
-    returncode: int | None
-    stdout: bytes = b""
-    stderr: bytes = b""
-    timed_out: bool = False
-    signal: int | None = None
-    output_truncated: bool = False
-    violations: list = field(default_factory=list)
-    protections: list = field(default_factory=list)
-    pid: int | None = None
-    oom_killed: bool = False
-    seconds: float = 0.0
-
-    def flags(self):
-        """Short tags for a grading report."""
-        out = []
-        if self.timed_out:
-            out.append("timed-out")
-        elif self.signal is not None:
-            out.append("crashed")
-        if self.oom_killed or b"MemoryError" in self.stderr:
-            out.append("memory-limit")
-        if self.signal == signal.SIGXCPU:
-            out.append("cpu-limit")
-        if self.output_truncated:
-            out.append("output-truncated")
-        if self.violations:
-            out.append("sandbox-violation")
-        return out
-
-    def describe_violations(self):
-        """One line naming what was refused or reported ("" when nothing was)."""
-        if not self.violations:
-            return ""
-        counts = {}
-        for v in self.violations:
-            key = f"{v.get('event')} {v.get('path')} ({v.get('rule')})"
-            counts[key] = counts.get(key, 0) + 1
-        parts = [k if n == 1 else f"{k} x{n}" for k, n in counts.items()]
-        shown = "; ".join(parts[:5]) + ("; ..." if len(parts) > 5 else "")
-        return f"sandbox: {shown}"
-
-    def describe(self):
-        """A sentence on how the process ended."""
-        if self.timed_out:
-            how = "did not finish in time and was killed"
-        elif self.signal is not None:
-            name = signal.Signals(self.signal).name if self.signal in _SIGNALS else self.signal
-            how = f"was killed by {name}"
-            if self.oom_killed:
-                how += " (memory limit)"
-            elif self.signal == signal.SIGXCPU:
-                how += " (CPU time limit)"
-        else:
-            how = f"exited with status {self.returncode}"
-        tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-        text = how + (f": {tail[0][:300]}" if tail else "")
-        if self.violations:
-            text += "; " + self.describe_violations()
-        return text
-
-
-_SIGNALS = {s.value for s in signal.Signals}
 
 
 # ------------------------------------------------------------------ limits
@@ -557,7 +476,7 @@ def _die_with_parent():
     --die-with-parent comes too late for a grader that died while this started."""
     import ctypes
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    expected = os.environ.get(_PARENT_ENV) or os.environ.get("JPY_PARENT_PID")
+    expected = os.environ.get(PARENT_ENV) or os.environ.get("JPY_PARENT_PID")
     if expected and expected.isdigit() and os.getppid() != int(expected):
         os._exit(71)
 
@@ -593,95 +512,6 @@ def _launch(policy, argv):
     os.execve(cmd[0], cmd, {})
 
 
-# ------------------------------------------------------------------ the guest's tell
-
-def tell(log_fd, watch, allow=()):
-    """Arm the audit hook of the guest; call it before any student code runs.
-
-    It refuses to start processes and logs, to ``log_fd``, every attempt to
-    start one, to list a folder under a ``watch`` folder (but inside an
-    ``allow`` one: the virtualenv, the working folder), to open a path under
-    a ``watch`` folder that the sandbox does not show, or to use a network
-    socket.  A report, not a defence.
-    """
-    import socket
-    write, encode, dumps, time_ = os.write, str.encode, json.dumps, time.time
-    fspath, isabs, join, normpath, getcwd, lexists = (
-        os.fsdecode, os.path.isabs, os.path.join, os.path.normpath, os.getcwd, os.path.lexists)
-    # The working folder is the student's own (a tmpfs): only a look for the
-    # notebook being graded there (hidden tests) is worth telling.
-    here = getcwd()
-    watch, allow = tuple(str(w) for w in watch), tuple(str(a) for a in allow)
-    pid, count = os.getpid(), [0]
-    local = (socket.AF_UNIX,)
-
-    def under(path, roots):
-        return any(path == r or path.startswith(r + "/") for r in roots)
-
-    def log(event, rule, path):
-        count[0] += 1
-        if log_fd is None or count[0] > _MAX_LOGGED:
-            return
-        line = dumps({"kind": "violation", "event": event, "rule": rule, "path": path,
-                      "pid": pid, "time": time_()}) + "\n"
-        with contextlib.suppress(OSError):
-            write(log_fd, encode(line, "utf-8", "surrogateescape"))
-
-    def hook(event, args):
-        if event in _PROCESS_EVENTS:
-            log(event, "starting processes is not allowed", repr(args[:2])[:200])
-            raise PermissionError(13, f"sandbox refused {event}: starting processes is "
-                                      "not allowed")
-        if event in ("open", "os.listdir", "os.scandir") and args and \
-                isinstance(args[0], (str, bytes)):
-            path = fspath(args[0])
-            path = normpath(path if isabs(path) else join(getcwd(), path))
-            if not under(path, watch) or under(path, allow):
-                return
-            # The folders above the sandbox's own ones exist, empty: listing
-            # them is a search; what the sandbox shows may be opened.
-            mine = under(path, (here,))
-            if event != "open" and not mine or event == "open" and not lexists(path) and \
-                    (not mine or path.endswith(".ipynb")):
-                log(event, "the course's folders are outside the sandbox", path)
-        elif event in ("socket.connect", "socket.bind", "socket.sendto") and \
-                getattr(args[0], "family", None) not in local:
-            log(event, "the sandbox has no network", repr(args[1])[:200])
-    sys.addaudithook(hook)
-
-
-def guest_main(argv=None):
-    """Inside the sandbox: arm the tell, then run the target like ``python``."""
-    import argparse
-    import runpy
-    parser = argparse.ArgumentParser(prog="cs231n-guest")
-    parser.add_argument("--log-fd", type=int, default=None)
-    parser.add_argument("--watch", action="append", default=[])
-    parser.add_argument("--allow", action="append", default=[])
-    parser.add_argument("--no-tell", action="store_true")
-    parser.add_argument("target", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    target = args.target[1:] if args.target[:1] == ["--"] else args.target
-    import numpy  # noqa: F401  (loaded before student code, as in every kernel)
-    if args.no_tell:
-        pass
-    elif target[:2] == ["-m", "ipykernel_launcher"]:
-        # Armed by the IPython startup file once the kernel runs: its own start
-        # (platform's `uname -p`, say) is not the student's doing.
-        os.environ["CS231N_TELL"] = json.dumps({"log_fd": args.log_fd, "watch": args.watch,
-                                                "allow": args.allow})
-    else:
-        tell(args.log_fd, args.watch, args.allow)
-    if target[:1] == ["-m"]:
-        sys.argv = [target[1], *target[2:]]
-        runpy.run_module(target[1], run_name="__main__", alter_sys=True)
-    elif target[:1] == ["-c"]:
-        sys.argv = ["-c", *target[2:]]
-        exec(compile(target[1], "<string>", "exec"), {"__name__": "__main__"})
-    else:
-        raise SystemExit(f"cs231n-guest: cannot run {target!r}")
-
-
 # ------------------------------------------------------------------ the grader's side
 
 def launcher_argv(policy, argv):
@@ -694,6 +524,19 @@ def launcher_argv(policy, argv):
         raise ValueError("argv is empty: nothing to run")
     spec = policy.to_json() if isinstance(policy, Policy) else str(Path(policy).absolute())
     return [sys.executable, "-I", "-m", "cs231n.grading.sandbox", "--policy", spec, "--", *argv]
+
+
+def describe_violations(violations):
+    """One line naming what the audit hook reported ("" when nothing was)."""
+    if not violations:
+        return ""
+    counts = {}
+    for v in violations:
+        key = f"{v.get('event')} {v.get('path')} ({v.get('rule')})"
+        counts[key] = counts.get(key, 0) + 1
+    parts = [k if n == 1 else f"{k} x{n}" for k, n in counts.items()]
+    shown = "; ".join(parts[:5]) + ("; ..." if len(parts) > 5 else "")
+    return f"sandbox: {shown}"
 
 
 def read_violations(path, offset=0):
@@ -711,183 +554,6 @@ def read_violations(path, offset=0):
             if isinstance(rec, dict) and rec.get("kind") == "violation":
                 out.append({k: str(rec.get(k))[:300] for k in ("event", "rule", "path")})
     return out
-
-
-def _drain(fd, cap, sink, stop):
-    """Read ``fd`` to EOF keeping at most ``cap`` bytes; sink = [bytearray, truncated]."""
-    buf = sink[0]
-    poller = select.poll()        # not select(): descriptors past 1024 are common here
-    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    while True:
-        if not poller.poll(100):
-            if stop.is_set():
-                break
-            continue
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except OSError:
-            break
-        if not chunk:
-            break
-        room = cap - len(buf)
-        if room > 0:
-            buf += chunk[:room]
-        if len(chunk) > room:
-            sink[1] = True
-
-
-class Sandboxed:
-    """A running sandboxed process (made by :func:`start`); ``stop()`` ends it.
-
-    Attributes
-    ----------
-    pid : int
-        The launcher's, then bubblewrap's pid; also its process group.
-    """
-
-    def __init__(self, argv, policy, *, stdin=None, pass_fds=()):
-        self.policy = policy
-        self._result = None
-        self._started = time.monotonic()
-        fd, log = tempfile.mkstemp(prefix="cs231n-sandbox-", suffix=".jsonl")
-        os.close(fd)
-        self._log = Path(log)
-        policy = dataclasses.replace(policy, violations_log=self._log)
-        try:
-            self.proc = subprocess.Popen(
-                launcher_argv(policy, argv),
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=policy.workdir, start_new_session=True, pass_fds=tuple(pass_fds),
-                env=dict(os.environ, **{_PARENT_ENV: str(os.getpid())}))
-        except BaseException:
-            self._log.unlink(missing_ok=True)
-            raise
-        self.pid = self.proc.pid
-        self._stop = threading.Event()
-        self._sinks = [[bytearray(), False], [bytearray(), False]]
-        self._threads = [
-            threading.Thread(target=_drain, args=(s.fileno(), policy.limits.output_bytes,
-                                                  sink, self._stop), daemon=True)
-            for s, sink in zip((self.proc.stdout, self.proc.stderr), self._sinks)]
-        if stdin is not None:
-            self._threads.append(threading.Thread(target=self._feed, args=(bytes(stdin),),
-                                                  daemon=True))
-        for t in self._threads:
-            t.start()
-
-    def violations(self):
-        """The audit hook's records so far, oldest first."""
-        return read_violations(self._log)
-
-    @property
-    def output_truncated(self):
-        """Has stdout or stderr gone past ``limits.output_bytes`` so far?"""
-        return self._sinks[0][1] or self._sinks[1][1]
-
-    def _feed(self, data):
-        with contextlib.suppress(OSError, ValueError):
-            self.proc.stdin.write(data)
-        with contextlib.suppress(OSError, ValueError):
-            self.proc.stdin.close()
-
-    def wait(self, timeout=None):
-        """True when the process ended within ``timeout`` seconds (None: forever)."""
-        try:
-            self.proc.wait(timeout)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-
-    def poll(self):
-        return self.proc.poll() is not None
-
-    def stop(self, grace=1.0):
-        """End the process, clean up, and report; idempotent.
-
-        A process still running ``grace`` seconds after the call is killed and
-        reported ``timed_out`` (give a worker that was asked to exit time to).
-        """
-        if self._result is not None:
-            return self._result
-        finished = self.wait(grace)
-        group = _Cgroup.named(os.getpid(), self.pid)
-        # bubblewrap's death takes its PID namespace with it (--die-with-parent).
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, signal.SIGKILL)
-        returncode = self.proc.wait()
-        oom = group.oom_killed() if group is not None else False
-        if group is not None:
-            group.remove()
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=5)
-        for s in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
-            if s is not None:
-                with contextlib.suppress(OSError):
-                    s.close()
-        violations = self.violations()
-        self._log.unlink(missing_ok=True)
-        self._result = RunResult(
-            returncode=returncode,
-            stdout=bytes(self._sinks[0][0]), stderr=bytes(self._sinks[1][0]),
-            timed_out=not finished,
-            signal=_signal_of(returncode),
-            output_truncated=self.output_truncated, violations=violations,
-            protections=["bubblewrap", "rlimits"] + (["cgroups"] if group else []),
-            pid=self.pid, oom_killed=oom, seconds=time.monotonic() - self._started)
-        return self._result
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def _signal_of(returncode):
-    """The signal that ended the guest: negative for the launcher itself, and
-    128 + n when bubblewrap reports its child's death by signal n."""
-    if returncode is None:
-        return None
-    if returncode < 0:
-        return -returncode
-    if 128 < returncode < 128 + 65:
-        return returncode - 128
-    return None
-
-
-def start(argv, policy, *, stdin=None, pass_fds=()):
-    """Start ``argv`` (Python arguments) under ``policy``; a :class:`Sandboxed`.
-
-    stdout and stderr are drained by threads from the start (kept up to
-    ``policy.limits.output_bytes`` each); call ``stop()`` to end it and get
-    its :class:`RunResult`.
-    """
-    if not isinstance(policy, Policy):
-        raise TypeError(f"policy must be a Policy, got {type(policy).__name__}")
-    return Sandboxed(argv, policy, stdin=stdin, pass_fds=pass_fds)
-
-
-def run(argv, policy, *, timeout, stdin=None, pass_fds=()):
-    """Run ``argv`` under ``policy`` for at most ``timeout`` seconds.
-
-    Never raises for anything the child does: the :class:`RunResult` tells.
-    """
-    with start(argv, policy, stdin=stdin, pass_fds=pass_fds) as box:
-        box.wait(timeout)
-        return box.stop(grace=0.0)
-
-
-def kill_session(proc, *, timeout=5.0):
-    """SIGKILL the session of ``proc`` (a ``Popen`` started with
-    ``start_new_session=True``), reap it, and remove cgroups it left behind."""
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=timeout)
-    with contextlib.suppress(OSError):
-        cleanup_stale_cgroups()
 
 
 # ------------------------------------------------------------------ Jupyter

@@ -7,8 +7,8 @@ def _cs231n_tell():
     spec = os.environ.pop("CS231N_TELL", None)
     if spec:
         spec = json.loads(spec)
-        sys.modules["cs231n.grading.sandbox"].tell(spec["log_fd"], spec["watch"],
-                                                   spec["allow"])
+        sys.modules["cs231n.grading.guest"].tell(spec["log_fd"], spec["watch"],
+                                                 spec["allow"])
 
 
 _cs231n_tell()
