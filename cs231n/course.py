@@ -6,10 +6,13 @@
     cs231n-course grade ASSIGNMENT [--jobs N] grade every submission (see cs231n.grading)
 
 Without ASSIGNMENT every assignment in ``solutions/`` is processed.  Each
-command exits non-zero with one line per problem.
+command acts on the course it is run in (the first folder holding
+``nbgrader_config.py``, from the working directory up, as nbgrader finds its
+configuration) or on ``--root``, and exits non-zero with one line per problem.
+The assignments themselves are found by ``cs231n.registry``; nothing in the
+package imports this module.
 """
 import argparse
-import importlib
 import json
 import os
 import shutil
@@ -21,19 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import given
-from .notebook import cell_source, load_answers, nbgrader_meta, read_notebook, split_regions
+from . import given, registry
+from .install import PACKAGE_ROOT, venv_env
+from .notebook import (MARKERS, REGIONS, cell_source, load_answers, nbgrader_meta,
+                       read_notebook, split_regions)
 
-ROOT = Path(__file__).resolve().parents[1]
-
-# Assignment -> the module of cs231n.checks that holds its checks and references.
-CHECKS = {"a1_linear": "cs231n.checks.linear",
-          "a2_neural_net": "cs231n.checks.neural_net",
-          "a3_optimization": "cs231n.checks.optimization"}
-
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-_REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
-            "hidden test": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
+ROOT = PACKAGE_ROOT
 
 
 class CourseError(Exception):
@@ -42,6 +38,18 @@ class CourseError(Exception):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+def find_root(start=None):
+    """The course root, found the way nbgrader finds its configuration: the
+    first folder holding ``nbgrader_config.py``, from ``start`` (the working
+    directory) up."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise CourseError([f"no nbgrader_config.py in {here} or a folder above it: run "
+                       "cs231n-course inside a course, or give --root"])
 
 
 def assignments(root=ROOT, names=None):
@@ -121,14 +129,6 @@ def release(names=None, *, root=ROOT, dest=None):
         raise CourseError(problems)
 
 
-def venv_env(**extra):
-    """The environment for nbgrader and Jupyter subprocesses: this Python's bin
-    folder first on PATH (nbgrader runs `alembic` from there), plus ``extra``."""
-    env = dict(os.environ, **extra)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
 def find_leaks(source, released):
     """Problems where solution or hidden-test text reaches a release folder.
 
@@ -154,7 +154,7 @@ def find_leaks(source, released):
             src = cell_source(cell)
             out = cell_source(rel_cells[gid]) if gid in rel_cells else ""
             out_lines = {line.strip() for line in out.splitlines()}
-            for kind, (begin, end) in _REGIONS.items():
+            for kind, (begin, end) in REGIONS.items():
                 for line in split_regions(src, begin, end)[0]:
                     if line.strip() and line.strip() in out_lines:
                         problems.append(f"{released.name}/{rel}: {kind} line of cell "
@@ -234,16 +234,16 @@ def validate(names=None, *, root=ROOT):
 
 def compute_reference(aid, *, root=ROOT):
     """The reference arrays of an assignment, computed from its solutions."""
-    module = importlib.import_module(CHECKS[aid])
+    contract = registry.get(aid)
     loaded = {}
     solutions = {}
-    for kind, (notebook, name) in module.SOLUTIONS.items():
+    for kind, (notebook, name) in contract.solutions.items():
         if notebook not in loaded:
             loaded[notebook] = load_answers(Path(root) / "solutions" / aid / notebook)
         if name not in loaded[notebook]:
             raise CourseError([f"solutions/{aid}/{notebook} defines no {name}"])
         solutions[kind] = loaded[notebook][name]
-    return module.make_reference(solutions)
+    return contract.make_reference(solutions)
 
 
 def reference_path(aid):
@@ -254,7 +254,7 @@ def reference_path(aid):
 def write_reference(names=None, *, root=ROOT):
     """Recompute and save the reference values of each assignment."""
     for aid in assignments(root, names):
-        if aid not in CHECKS:
+        if aid not in registry.assignments():
             continue
         ref = compute_reference(aid, root=root)
         path = reference_path(aid)
@@ -270,7 +270,7 @@ def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
     assignments(root, [aid])
     try:
         run = pipeline.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress)
-    except RuntimeError as e:
+    except (RuntimeError, registry.UnknownAssignment) as e:
         raise CourseError([str(e)]) from None
     print(pipeline.grade_table(run))
     print(f"\ngrades (CSV): {run.csv}\nreport:       {run.report}\n"
@@ -350,43 +350,53 @@ def compare_expected(run, expected):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="cs231n-course", description=__doc__.split("\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=None,
+                        help="the course root (default: the folder holding nbgrader_config.py, "
+                             "from the working directory up)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_ in [("release", "regenerate assignments/ from solutions/"),
                         ("validate", "solutions pass all tests, released stubs fail them"),
                         ("reference", "recompute the checks' reference values")]:
-        p = sub.add_parser(name, help=help_)
+        p = sub.add_parser(name, help=help_, parents=[common])
         p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
-    p = sub.add_parser("grade", help="autograde every submission, with the integrity pass")
+    p = sub.add_parser("grade", help="autograde every submission, with the integrity pass",
+                       parents=[common])
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=None,
                    help="parallel workers (default: the number of cores)")
-    p.add_argument("--root", type=Path, default=ROOT, help="course root (default: here)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the unseen inputs (default: a fresh secret one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p = sub.add_parser("samples", help="write sample submissions (right, wrong, hostile)")
+    p = sub.add_parser("samples", help="write sample submissions (right, wrong, hostile)",
+                       parents=[common])
     p.add_argument("assignment")
-    p.add_argument("--dest", type=Path, default=ROOT / "submitted",
-                   help="where <student>/<assignment>/ folders go (default: submitted/)")
+    p.add_argument("--dest", type=Path, default=None,
+                   help="where <student>/<assignment>/ folders go (default: ROOT/submitted)")
     p = sub.add_parser("demo", help="release, sample submissions, grade, report, "
-                                   "in .demo/ASSIGNMENT/")
-    p.add_argument("assignment", nargs="?", default="a1_linear")
+                                   "in .demo/ASSIGNMENT/", parents=[common])
+    p.add_argument("assignment", nargs="?", default=next(iter(registry.assignments()), None))
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    # nbgrader, in this process too, runs `alembic` from PATH: the venv need
+    # not be activated.
+    os.environ["PATH"] = venv_env()["PATH"]
     try:
+        root = args.root.resolve() if args.root else find_root()
         if args.command == "samples":
-            samples_command(args.assignment, dest=args.dest)
+            samples_command(args.assignment, dest=args.dest or root / "submitted", root=root)
         elif args.command == "demo":
-            demo_command(args.assignment, jobs=args.jobs, progress=not args.no_progress)
+            demo_command(args.assignment, jobs=args.jobs, root=root,
+                         progress=not args.no_progress)
         elif args.command == "grade":
-            if args.jobs is not None and args.jobs < 1:
-                parser.error("--jobs must be at least 1")
-            grade_command(args.assignment, root=args.root, jobs=args.jobs, seed=args.seed,
+            grade_command(args.assignment, root=root, jobs=args.jobs, seed=args.seed,
                           progress=not args.no_progress)
         else:
             action = {"release": release, "validate": validate, "reference": write_reference}
-            action[args.command](args.assignment or None)
+            action[args.command](args.assignment or None, root=root)
     except CourseError as e:
         for line in e.problems:
             print(line, file=sys.stderr)

@@ -1,16 +1,28 @@
-"""Read course notebooks: their answer cells and nbgrader metadata.
+"""The course's notebook format: nbgrader's metadata and markers, answer cells,
+and which cell defines a name.
 
-The instructor tools use this to run the solution's graded functions outside
-Jupyter (reference values, benchmarks, code given to a later assignment).
+Every other module reads notebooks through this one: the instructor tools
+(reference values, benchmarks, code given to a later assignment, release
+checks) and the grader (staging, the integrity pass, feedback checks).
 An answer cell may use ``np`` (numpy) and whatever it imports itself.
 """
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "load_answers",
-           "split_regions"]
+__all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
+           "load_answers", "split_regions", "defines", "definition_index",
+           "strip_solution_markers", "SOLUTION", "HIDDEN_TESTS", "MARKERS", "REGIONS"]
+
+# nbgrader's markers: a solution region (replaced in the release) and a
+# hidden-test region (removed from the release, restored when grading).
+SOLUTION = ("BEGIN SOLUTION", "END SOLUTION")
+HIDDEN_TESTS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MARKERS = SOLUTION + HIDDEN_TESTS
+REGIONS = {"solution": SOLUTION, "hidden test": HIDDEN_TESTS}
+_SOLUTION_LINE = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
 def read_notebook(path):
@@ -46,6 +58,42 @@ def split_regions(source, begin, end):
         else:
             (inside if within else outside).append(line)
     return inside, outside
+
+
+def strip_solution_markers(source):
+    """``source`` without its ``### BEGIN/END SOLUTION`` lines."""
+    return "\n".join(line for line in source.splitlines() if not _SOLUTION_LINE.match(line))
+
+
+def defines(source, name):
+    """Does ``source`` define ``name`` (a ``def`` or ``class`` at top level)?"""
+    return re.search(rf"^(def|class)\s+{re.escape(name)}\b", source, re.M) is not None
+
+
+def code_cells(nb):
+    """Every code cell of a submitted notebook (dict), in order, as
+    ``{"grade_id", "source", "answer"}``.
+
+    nbgrader's metadata marks the answer cells; a cell whose metadata the
+    student broke still counts when it defines a graded name (see
+    ``definition_index``).
+    """
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        cells.append({"grade_id": str(meta.get("grade_id") or f"cell-{i}"),
+                      "source": cell_source(cell),
+                      "answer": bool(meta.get("solution"))})
+    return cells
+
+
+def definition_index(cells, name):
+    """Index in ``cells`` (as ``code_cells`` gives them) of the last cell that
+    defines ``name`` at top level; None when none does."""
+    found = [i for i, c in enumerate(cells) if defines(c["source"], name)]
+    return found[-1] if found else None
 
 
 def answer_cells(nb):

@@ -1,13 +1,14 @@
 """Test cells that did not run their checks, and cells that hook the kernel
 (cs231n/grading/bypass.py)."""
 import contextlib
+import importlib
 import io
 import json
 from pathlib import Path
 
 import pytest
 
-from cs231n import course
+from cs231n import registry
 from cs231n.grading import bypass
 from cs231n.notebook import cell_source, load_answers, nbgrader_meta, read_notebook
 from variants import a1_linear as variants
@@ -117,7 +118,7 @@ def test_ordinary_code_hooks_nothing(source):
     assert bypass.kernel_hooks(source) == []
 
 
-@pytest.mark.parametrize("aid", sorted(course.CHECKS))
+@pytest.mark.parametrize("aid", sorted(registry.assignments()))
 def test_the_release_hooks_nothing(aid):
     """Is every cell of the released notebooks that a student can change
     free of kernel hooks (no false flag on an untouched submission)?"""
@@ -164,7 +165,7 @@ def test_an_input_transformer_really_skips_checks_and_is_detected(capsys):
         shell.clear_instance()
 
 
-@pytest.mark.parametrize("aid", sorted(course.CHECKS))
+@pytest.mark.parametrize("aid", sorted(registry.assignments()))
 def test_every_check_call_of_the_solutions_prints_one_success_line(aid):
     """Does each test cell of the solution notebooks, run with the solution's
     answers, print exactly one success line per check call (visible and
@@ -172,7 +173,7 @@ def test_every_check_call_of_the_solutions_prints_one_success_line(aid):
     for path in sorted((ROOT / "solutions" / aid).glob("*.ipynb")):
         nb = read_notebook(path)
         ns = load_answers(path)
-        ns["checks"] = __import__(course.CHECKS[aid], fromlist=["_"])
+        ns["checks"] = importlib.import_module(registry.get(aid).module)
         for cell in nb["cells"]:
             meta = nbgrader_meta(cell)
             if cell["cell_type"] != "code" or not meta.get("grade") or meta.get("solution"):

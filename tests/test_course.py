@@ -1,13 +1,17 @@
 """The instructor command line: release, validate, reference values."""
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
-from cs231n import course, given
+from cs231n import course, given, registry
 from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 
 ROOT = course.ROOT
@@ -53,6 +57,57 @@ def mini_course(tmp_path):
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     return root
 
+
+
+def _cli(*args, cwd):
+    """``.venv/bin/cs231n-course ARGS`` run in ``cwd`` as an instructor would,
+    without activating the virtualenv (its bin folder is not on PATH)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = "/usr/bin:/bin"
+    return subprocess.run([str(Path(sys.executable).parent / "cs231n-course"), *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_command_line_acts_on_the_course_it_is_run_in(mini_course):
+    """Do release and validate, run in a course folder (or a folder below it)
+    with no --root and without the virtualenv on PATH, act on that course,
+    and does --root override the working directory?"""
+    (mini_course / "notes").mkdir()
+    run = _cli("release", cwd=mini_course / "notes")
+    assert run.returncode == 0, run.stderr
+    assert (mini_course / "assignments" / "demo" / "demo.ipynb").exists()
+    assert not (ROOT / "assignments" / "demo").exists()
+    run = _cli("validate", cwd=mini_course)
+    assert run.returncode == 0, run.stderr
+    assert "ok   solutions/demo/demo.ipynb" in run.stdout
+    run = _cli("validate", "--root", str(ROOT), "demo", cwd=mini_course)
+    assert run.returncode == 1 and "unknown assignment 'demo'" in run.stderr
+
+
+@pytest.mark.slow
+def test_grade_acts_on_the_course_it_is_run_in(tmp_path):
+    """Does grade, run in a copy of the course, grade the copy's submissions
+    (here: say that the copy has none), and does a folder outside any course
+    get a clear error?"""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "solutions", copy / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", copy)
+    aid = next(iter(registry.assignments()))
+    run = _cli("grade", aid, "--no-progress", cwd=copy)
+    assert run.returncode == 1
+    assert f"no submissions in {copy.resolve() / 'submitted'}/*/{aid}" in run.stderr
+    run = _cli("grade", aid, cwd=tmp_path)
+    assert run.returncode == 1
+    assert f"no nbgrader_config.py in {tmp_path.resolve()} or a folder above it" in run.stderr
+
+
+def test_find_root_walks_up_to_the_configuration(tmp_path):
+    (tmp_path / "course" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "course" / "nbgrader_config.py").write_text("")
+    assert course.find_root(tmp_path / "course" / "a" / "b") == (tmp_path / "course").resolve()
+    with pytest.raises(course.CourseError, match="no nbgrader_config.py"):
+        course.find_root(tmp_path)
 
 @pytest.mark.slow
 def test_release_strips_solutions_and_hidden_tests(mini_course):
@@ -176,32 +231,32 @@ def test_release_is_in_step_with_solutions(tmp_path):
             assert a == b, f"assignments/{aid}/{rel} is out of date: run `make release`"
 
 
-@pytest.mark.parametrize("aid", sorted(given.GIVEN))
+@pytest.mark.parametrize("aid", [a.id for a in registry.assignments().values() if a.given])
 def test_given_code_is_in_step_with_solutions(aid):
     """Is each module given to a later assignment what the solutions generate now?"""
     assert given.stale(aid, root=ROOT) == []
 
 
-def test_given_code_takes_answer_cells_without_markers(mini_course, monkeypatch):
+def test_given_code_takes_answer_cells_without_markers(mini_course):
     """Does a given module hold the answer cell's code, markers dropped, and
     does a missing name or a stale file say so?"""
-    monkeypatch.setitem(given.GIVEN, "later", {
-        "earlier.py": ("demo", {"demo.ipynb": ("double",)})})
+    entry = registry.Given("earlier.py", "demo", {"demo.ipynb": ("double",)})
     (mini_course / "solutions" / "later").mkdir()
-    text = given.render("earlier.py", "demo", {"demo.ipynb": ("double",)}, root=mini_course)
+    text = given.render(entry, root=mini_course)
     assert "SOLUTION" not in text and "return 2 * x" in text
     ns = {}
     exec(compile(text, "earlier.py", "exec"), ns)
     assert ns["double"](4) == 8
-    assert given.stale("later", root=mini_course) == [
+    assert given.stale("later", root=mini_course, entries=[entry]) == [
         "solutions/later/earlier.py: missing: run `make release`"]
-    given.write("later", root=mini_course)
-    assert given.stale("later", root=mini_course) == []
+    given.write("later", root=mini_course, entries=[entry])
+    assert given.stale("later", root=mini_course, entries=[entry]) == []
     make_notebook(mini_course / "solutions" / "demo" / "demo.ipynb", "return x + x",
                   "assert double(3) == 6")
-    assert "out of step" in given.stale("later", root=mini_course)[0]
+    assert "out of step" in given.stale("later", root=mini_course, entries=[entry])[0]
     with pytest.raises(ValueError, match="triple"):
-        given.render("earlier.py", "demo", {"demo.ipynb": ("triple",)}, root=mini_course)
+        given.render(registry.Given("earlier.py", "demo", {"demo.ipynb": ("triple",)}),
+                     root=mini_course)
 
 
 def test_release_has_no_leaks():
@@ -273,7 +328,7 @@ def test_released_stub_fails_every_graded_test(path):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("aid", sorted(course.CHECKS))
+@pytest.mark.parametrize("aid", sorted(registry.assignments()))
 def test_reference_values_are_in_step_with_solutions(aid):
     """Were the checks' reference values computed from today's solutions?"""
     fresh = course.compute_reference(aid)

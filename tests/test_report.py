@@ -18,6 +18,7 @@ from nbgrader.api import Gradebook
 
 from cs231n.grading import pipeline, report
 from cs231n.grading.pipeline import StudentResult
+from cs231n.registry import GradingLimits
 
 HOSTILE_REASONS = [
     "\r\n## alice: 100 / 100 (graded)",
@@ -92,6 +93,17 @@ def test_a_reason_cannot_forge_a_heading_or_html(tmp_path):
     assert not re.search(r"<\s*(script|img)|<a ", page, re.I), "report.md renders a tag or link"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, "the reason is shown as text"
 
+
+
+def test_the_header_names_the_assignments_grading_limits(tmp_path):
+    """Does report.md say under which limits of the assignment's contract the
+    students were graded (and say nothing of limits when none are given)?"""
+    limits = GradingLimits(cell_timeout=45, kernel_cpu_seconds=200, worker_cpu_seconds=150,
+                           memory_bytes=3 * 1024 ** 3, student_budget=600)
+    text = report.write_report("a1", [honest()], tmp_path, limits=limits).read_text()
+    assert ("Grading limits of this assignment: 45 s per cell, 200 CPU s per notebook, "
+            "150 CPU s per integrity worker, 3 GiB of memory, 600 s per student.") in text
+    assert "Grading limits" not in report.write_report("a1", [honest()], tmp_path).read_text()
 
 def test_a_student_id_cannot_split_a_table_row(tmp_path):
     """Does every row of the summary table keep five cells when a student id

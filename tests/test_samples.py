@@ -4,7 +4,6 @@ Nothing here executes a notebook: the samples' grades are the grading
 pipeline's business (its own slow tests run them); these tests check that the
 generator writes what each sample says.
 """
-import importlib
 import json
 import re
 import textwrap
@@ -13,11 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cs231n import course
-from cs231n.grading import integrity, samples
+from cs231n import course, registry
+from cs231n.grading import samples
 from cs231n.grading.collect import stage_submission
 from cs231n.grading.samples import Sample
-from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
+from cs231n.notebook import cell_source, code_cells, definition_index, nbgrader_meta, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 # Graded test cells that only nbgrader scores (no function behind them).
@@ -189,12 +188,12 @@ def test_integrity_pass_finds_the_filled_definitions(written, corpus):
     by_name, dest, aid = written
     for student, sample in _well_formed(by_name).items():
         nbs = _notebooks(dest, student, aid)
-        for graded in importlib.import_module(course.CHECKS[aid]).GRADED:
+        for graded in registry.get(aid).graded:
             nb = nbs.get(graded.notebook)
             if nb is None or nb.get("cells") is None:
                 continue
-            cells = integrity.answer_cells(nb)
-            index = integrity.definition_index(cells, graded.name)
+            cells = code_cells(nb)
+            index = definition_index(cells, graded.name)
             assert index is not None, (student, graded.name)
             assert cells[index]["answer"], (student, graded.name)
 
@@ -245,7 +244,7 @@ def test_expected_outcomes_are_complete_and_consistent(written, released):
                   if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")
                   and c["cell_type"] == "code"] for nb, n in released.items()}
     all_tests = {g for gs in tests.values() for g in gs}
-    graded_cells = {g.test_cell for g in importlib.import_module(course.CHECKS[aid]).GRADED}
+    graded_cells = {g.test_cell for g in registry.get(aid).graded}
     notebook_only = all_tests - graded_cells
     assert notebook_only == NOTEBOOK_ONLY[aid]
     for student, entry in expected.items():
@@ -287,8 +286,7 @@ def test_samples_module_holds_no_answer():
     """Does cs231n/grading/samples.py (readable by students) define none of the
     graded functions?"""
     text = Path(samples.__file__).read_text()
-    for graded in [g for m in course.CHECKS.values()
-                   for g in importlib.import_module(m).GRADED]:
+    for graded in [g for a in registry.assignments().values() for g in a.graded]:
         assert not re.search(rf"^\s*(def|class)\s+{graded.name}\b", text, re.M), graded.name
 
 

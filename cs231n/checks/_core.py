@@ -7,6 +7,7 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -224,15 +225,17 @@ class Graded:
     """A graded function: where it is defined, which test cell carries its
     points, and how to check it on cases of the grader's choosing.
 
-    Each check module subclasses it with its ``check`` and lists its graded
-    functions in ``GRADED``; the grader reads only these fields and ``check``.
+    Each check module lists its graded functions in its ``Assignment``
+    (``cs231n.registry``), each with ``run``, the function that checks it;
+    the grader reads only these fields and ``check``.
     """
     name: str          # the function or class the student defines
     notebook: str
     test_cell: str     # grade_id of the test cell that awards its points
-    kind: str          # which check of the module, and on which cases
+    kind: str          # which case set and reference of the module it is checked on
     uses: tuple = ()   # other graded names the check calls (a backward's forward)
     watch: tuple = ()  # attributes of an instance the check reads (a class's state)
+    run: Callable = None  # run(graded, fns, *, cases, reference): see ``check``
 
     # The integrity pass gives these points instead of nbgrader's (a value
     # cell's Recomputed bounds nbgrader's points instead).
@@ -259,7 +262,9 @@ class Graded:
         reference : dict
             The module's ``make_reference(solutions, cases)``.
         """
-        raise NotImplementedError("each check module's Graded subclass defines check")
+        if self.run is None:
+            raise TypeError(f"{self.name}: its Graded entry has no run function")
+        self.run(self, fns, cases=cases, reference=reference)
 
 
 class BelowThreshold(CheckFailure):
@@ -289,8 +294,9 @@ class Recomputed:
     compares predictions with labels itself.  The cell's points need both:
     nbgrader's pass and this measurement (``bounds_notebook``).
 
-    Each check module subclasses it with ``measure`` and lists its entries in
-    ``RECOMPUTED``, next to ``GRADED``; the grader reads only these fields,
+    Each check module lists its entries in its ``Assignment``, next to the
+    graded functions, each with ``run``, the function that measures it
+    (``measure``); the grader reads only these fields,
     ``needs``, ``watched``, ``bounds_notebook`` and ``check``.  The grader
     cannot tell a student who trains well from one whose code, in the worker,
     finds good weights some other way: a measured value says that the
@@ -305,6 +311,7 @@ class Recomputed:
     uses: tuple = ()   # the student's graded names the measurement calls
     watch: tuple = ()  # (name, attributes) pairs: classes among uses, what is read
     trusted: tuple = ()  # (file, name) pairs: instructor code in solutions/<aid>/
+    run: Callable = None  # run(recomputed, fns, *, cases, reference): see ``measure``
 
     bounds_notebook = True
 
@@ -342,7 +349,9 @@ class Recomputed:
             student's code raised, returned something unusable, or the
             training diverged); a ``BelowThreshold`` when there is a value.
         """
-        raise NotImplementedError("each check module's Recomputed subclass defines measure")
+        if self.run is None:
+            raise TypeError(f"{self.name}: its Recomputed entry has no run function")
+        return self.run(self, fns, cases=cases, reference=reference)
 
     def check(self, fns, *, cases, reference):
         """Measure the value and compare it with ``minimum``.

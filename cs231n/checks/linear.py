@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad
+from ..contract import Assignment
 from . import _core, _training
 from ._core import (array, call, case_inputs, check_kind, close, expect_value, fail,
                     finite_loss, first_hint, float32_tolerance, passed, scalar, select_cases,
@@ -22,9 +23,9 @@ from ._core import reference as stored_reference
 
 __all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
            "check_linear_classifier", "check_at_least", "GRADED", "RECOMPUTED",
-           "random_cases"]
+           "random_cases", "ASSIGNMENT"]
 
-ASSIGNMENT = "a1_linear"
+AID = "a1_linear"
 LOSS_TOL = dict(rtol=1e-7, atol=1e-10)
 GRAD_TOL = dict(rtol=1e-6, atol=1e-9)
 
@@ -236,7 +237,7 @@ def _loss_hints(kind, case, W, L0, G0):
 def _check_loss(fn, kind, cases, ref):
     name = getattr(fn, "__name__", kind + " loss")
     cases, label_set = _cases(LOSS_CASES, cases)
-    ref = stored_reference(ASSIGNMENT) if ref is None else ref
+    ref = stored_reference(AID) if ref is None else ref
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -311,7 +312,7 @@ def check_penalty(fn, kind, *, cases="visible", reference=None):
     check_kind(kind, PENALTY_KINDS)
     name = getattr(fn, "__name__", kind + " penalty")
     cases, label_set = _cases(PENALTY_CASES, cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -527,36 +528,37 @@ def check_at_least(value, minimum, what):
 
 # ------------------------------------------------------------ for the grader
 
-class Graded(_core.Graded):
-    """A graded function of this assignment (``_core.Graded``): ``kind`` is
-    "svm", "softmax", a penalty kind or "classifier"; none ``uses`` another,
-    LinearClassifier's check ``watch``-es W."""
+# Each graded function's check on the grader's cases (``_core.Graded.run``).
 
-    def check(self, fns, *, cases, reference):
-        """Run this function's check on ``random_cases`` and their reference
-        (see ``_core.Graded.check``)."""
-        fn = fns[self.name]
-        if self.kind == "svm":
-            check_svm_loss(fn, cases=cases["loss"], reference=reference)
-        elif self.kind == "softmax":
-            check_softmax_loss(fn, cases=cases["loss"], reference=reference)
-        elif self.kind in PENALTY_KINDS:
-            check_penalty(fn, self.kind, cases=cases["penalty"], reference=reference)
-        else:
-            check_linear_classifier(fn, cases=cases["train"])
+def _grade_svm(g, fns, *, cases, reference):
+    check_svm_loss(fns[g.name], cases=cases["loss"], reference=reference)
 
+
+def _grade_softmax(g, fns, *, cases, reference):
+    check_softmax_loss(fns[g.name], cases=cases["loss"], reference=reference)
+
+
+def _grade_penalty(g, fns, *, cases, reference):
+    check_penalty(fns[g.name], g.kind, cases=cases["penalty"], reference=reference)
+
+
+def _grade_classifier(g, fns, *, cases, reference):
+    check_linear_classifier(fns[g.name], cases=cases["train"])
 
 GRADED = [
-    Graded("svm_loss_naive", "svm.ipynb", "test_svm_loss_naive", "svm"),
-    Graded("svm_loss_vectorized", "svm.ipynb", "test_svm_loss_vectorized", "svm"),
-    Graded("l2_penalty", "svm.ipynb", "test_l2_penalty", "l2"),
-    Graded("l1_penalty", "svm.ipynb", "test_l1_penalty", "l1"),
-    Graded("elastic_net_penalty", "svm.ipynb", "test_elastic_net_penalty", "elastic_net"),
-    Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier",
-           watch=("W",)),
-    Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax"),
-    Graded("softmax_loss_vectorized", "softmax.ipynb", "test_softmax_loss_vectorized",
-           "softmax"),
+    _core.Graded("svm_loss_naive", "svm.ipynb", "test_svm_loss_naive", "svm", run=_grade_svm),
+    _core.Graded("svm_loss_vectorized", "svm.ipynb", "test_svm_loss_vectorized", "svm",
+                 run=_grade_svm),
+    _core.Graded("l2_penalty", "svm.ipynb", "test_l2_penalty", "l2", run=_grade_penalty),
+    _core.Graded("l1_penalty", "svm.ipynb", "test_l1_penalty", "l1", run=_grade_penalty),
+    _core.Graded("elastic_net_penalty", "svm.ipynb", "test_elastic_net_penalty",
+                 "elastic_net", run=_grade_penalty),
+    _core.Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier",
+                 watch=("W",), run=_grade_classifier),
+    _core.Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax",
+                 run=_grade_softmax),
+    _core.Graded("softmax_loss_vectorized", "softmax.ipynb", "test_softmax_loss_vectorized",
+                 "softmax", run=_grade_softmax),
 ]
 
 
@@ -644,25 +646,22 @@ def _softmax_search(loss_fn, minimum):
     return best, detail
 
 
-class Recomputed(_core.Recomputed):
-    """A value of this assignment's notebooks measured by the grader
-    (``_core.Recomputed``): ``kind`` is "svm_search" or "softmax_search"."""
+def _grade_svm_search(r, fns, *, cases, reference):
+    """svm.ipynb's search, run with the student's functions."""
+    return _svm_search(fns["LinearClassifier"], fns["svm_loss_vectorized"], r.minimum)
 
-    def measure(self, fns, *, cases, reference):
-        """The notebook's search, run with the student's functions (see
-        ``_core.Recomputed.measure``)."""
-        if self.kind == "svm_search":
-            return _svm_search(fns["LinearClassifier"], fns["svm_loss_vectorized"],
-                               self.minimum)
-        return _softmax_search(fns["softmax_loss_vectorized"], self.minimum)
+
+def _grade_softmax_search(r, fns, *, cases, reference):
+    """softmax.ipynb's search, run with the student's loss."""
+    return _softmax_search(fns["softmax_loss_vectorized"], r.minimum)
 
 
 RECOMPUTED = [
-    Recomputed("best_val", "svm.ipynb", "test_best_val", "svm_search", 0.90,
-               uses=("LinearClassifier", "svm_loss_vectorized"),
-               watch=(("LinearClassifier", ("W",)),)),
-    Recomputed("best_val", "softmax.ipynb", "test_best_val_accuracy", "softmax_search", 0.90,
-               uses=("softmax_loss_vectorized",)),
+    _core.Recomputed("best_val", "svm.ipynb", "test_best_val", "svm_search", 0.90,
+                     uses=("LinearClassifier", "svm_loss_vectorized"),
+                     watch=(("LinearClassifier", ("W",)),), run=_grade_svm_search),
+    _core.Recomputed("best_val", "softmax.ipynb", "test_best_val_accuracy", "softmax_search",
+                     0.90, uses=("softmax_loss_vectorized",), run=_grade_softmax_search),
 ]
 
 
@@ -694,3 +693,9 @@ def random_cases(rng):
     train = [TrainCase("unseen", seed(), n_per_class=n(5, 15), C=n(2, 5), dim=n(2, 4),
                        batch_size=n(2, 10), num_iters=n(3, 8))]
     return {"loss": loss, "penalty": penalty, "train": train}
+
+
+ASSIGNMENT = Assignment(
+    id=AID, notebooks=("svm.ipynb", "softmax.ipynb"), graded=tuple(GRADED),
+    recomputed=tuple(RECOMPUTED), solutions=SOLUTIONS, make_reference=make_reference,
+    random_cases=random_cases, helpers={"RecordingLoss": _RecordingLoss})

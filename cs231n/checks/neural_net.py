@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gradient_check import numeric_grad, numeric_grad_array
+from ..contract import Assignment
 from . import _core, _training
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, expect_value,
                     fail, finite_loss, first_hint, passed, scalar, select_cases, unchanged,
@@ -33,9 +34,10 @@ from .linear import check_at_least
 
 __all__ = ["check_forward", "check_backward", "check_scores_loss", "check_two_layer_net",
            "check_at_least", "AffineCase", "ActivationCase", "LossCase", "NetCase",
-           "Graded", "GRADED", "RECOMPUTED", "SOLUTIONS", "make_reference", "random_cases"]
+           "GRADED", "RECOMPUTED", "SOLUTIONS", "make_reference", "random_cases",
+           "ASSIGNMENT"]
 
-ASSIGNMENT = "a2_neural_net"
+AID = "a2_neural_net"
 OUT_TOL = dict(rtol=1e-7, atol=1e-10)
 GRAD_TOL = dict(rtol=1e-6, atol=1e-9)
 LAYERS = ("affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu")
@@ -431,7 +433,7 @@ def check_forward(kind, forward, *, cases="visible", reference=None):
     check_kind(kind, LAYERS)
     name = _name(forward, kind + "_forward")
     cases, label_set = _cases(kind, cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -591,7 +593,7 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
     name = _name(backward, kind + "_backward")
     fname = _name(forward, kind + "_forward")
     cases, label_set = _cases(kind, cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -668,7 +670,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
     check_kind(kind, LOSSES)
     name = _name(fn, kind + "_loss")
     cases, label_set = _cases(kind, cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -852,7 +854,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
     """
     name = _name(cls, "TwoLayerNet")
     cases, label_set = _cases("two_layer_net", cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"two_layer_net/{case.name}/"
@@ -971,39 +973,40 @@ def _numeric_net_at(net, name, W, key, index, X, y):
 
 # ------------------------------------------------------------ for the grader
 
-class Graded(_core.Graded):
-    """A graded function of this assignment (``_core.Graded``): ``kind`` is a
-    key of SOLUTIONS ("affine_forward", ..., "two_layer_net"), a backward
-    ``uses`` its forward, TwoLayerNet's check ``watch``-es the net's params."""
+# Each graded function's check on the grader's cases (``_core.Graded.run``).
 
-    def check(self, fns, *, cases, reference):
-        """Run this function's check on ``random_cases`` and their reference
-        (see ``_core.Graded.check``)."""
-        fn = fns[self.name]
-        if self.kind == "two_layer_net":
-            check_two_layer_net(fn, cases=cases["two_layer_net"], reference=reference)
-        elif self.kind in ("svm_loss", "softmax_loss"):
-            loss = self.kind[:-len("_loss")]
-            check_scores_loss(loss, fn, cases=cases[loss], reference=reference)
-        else:
-            layer, part = self.kind.rsplit("_", 1)
-            if part == "forward":
-                check_forward(layer, fn, cases=cases[layer], reference=reference)
-            else:
-                check_backward(layer, fns[self.uses[0]], fn, cases=cases[layer],
-                               reference=reference)
+def _grade_forward(g, fns, *, cases, reference):
+    layer = g.kind[:-len("_forward")]
+    check_forward(layer, fns[g.name], cases=cases[layer], reference=reference)
+
+
+def _grade_backward(g, fns, *, cases, reference):
+    layer = g.kind[:-len("_backward")]
+    check_backward(layer, fns[g.uses[0]], fns[g.name], cases=cases[layer],
+                   reference=reference)
+
+
+def _grade_scores_loss(g, fns, *, cases, reference):
+    loss = g.kind[:-len("_loss")]
+    check_scores_loss(loss, fns[g.name], cases=cases[loss], reference=reference)
+
+
+def _grade_two_layer_net(g, fns, *, cases, reference):
+    check_two_layer_net(fns[g.name], cases=cases["two_layer_net"], reference=reference)
 
 
 def _graded():
     out = []
     for layer in LAYERS:
         fwd, bwd = layer + "_forward", layer + "_backward"
-        out += [Graded(fwd, "backprop.ipynb", "test_" + fwd, fwd),
-                Graded(bwd, "backprop.ipynb", "test_" + bwd, bwd, uses=(fwd,))]
-    return out + [Graded("svm_loss", "backprop.ipynb", "test_svm_loss", "svm_loss"),
-                  Graded("softmax_loss", "backprop.ipynb", "test_softmax_loss", "softmax_loss"),
-                  Graded("TwoLayerNet", "two_layer_net.ipynb", "test_two_layer_net",
-                         "two_layer_net", watch=("params",))]
+        out += [_core.Graded(fwd, "backprop.ipynb", "test_" + fwd, fwd, run=_grade_forward),
+                _core.Graded(bwd, "backprop.ipynb", "test_" + bwd, bwd, uses=(fwd,),
+                             run=_grade_backward)]
+    return out + [
+        _core.Graded(loss, "backprop.ipynb", "test_" + loss, loss, run=_grade_scores_loss)
+        for loss in ("svm_loss", "softmax_loss")] + [
+        _core.Graded("TwoLayerNet", "two_layer_net.ipynb", "test_two_layer_net",
+                     "two_layer_net", watch=("params",), run=_grade_two_layer_net)]
 
 
 GRADED = _graded()
@@ -1062,19 +1065,14 @@ def _net_training(cls, minimum):
     return best, detail
 
 
-class Recomputed(_core.Recomputed):
-    """A value of this assignment's notebooks measured by the grader
-    (``_core.Recomputed``): ``kind`` is "net_training"."""
-
-    def measure(self, fns, *, cases, reference):
-        """The notebook's training, run with the student's network (see
-        ``_core.Recomputed.measure``)."""
-        return _net_training(fns["TwoLayerNet"], self.minimum)
+def _grade_net_training(r, fns, *, cases, reference):
+    """two_layer_net.ipynb's training, run with the student's network."""
+    return _net_training(fns["TwoLayerNet"], r.minimum)
 
 
-RECOMPUTED = [Recomputed("best_val_acc", "two_layer_net.ipynb", "test_best_val_accuracy",
-                         "net_training", 0.90, uses=("TwoLayerNet",),
-                         watch=(("TwoLayerNet", ("params",)),))]
+RECOMPUTED = [_core.Recomputed("best_val_acc", "two_layer_net.ipynb", "test_best_val_accuracy",
+                               "net_training", 0.90, uses=("TwoLayerNet",),
+                               watch=(("TwoLayerNet", ("params",)),), run=_grade_net_training)]
 
 
 def random_cases(rng):
@@ -1118,3 +1116,9 @@ def random_cases(rng):
         NetCase("unseen_no_reg", seed(), N=n(5, 20), D=n(2, 8), H=n(4, 12), C=n(2, 5),
                 reg=0.0)]
     return cases
+
+
+ASSIGNMENT = Assignment(
+    id=AID, notebooks=("backprop.ipynb", "two_layer_net.ipynb"), graded=tuple(GRADED),
+    recomputed=tuple(RECOMPUTED), solutions=SOLUTIONS, make_reference=make_reference,
+    random_cases=random_cases)

@@ -49,16 +49,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core, _training
+from ..contract import Assignment, Given
+from . import _core, _training, neural_net
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, fail,
                     first_hint, passed, scalar, select_cases, unchanged, worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
-__all__ = ["check_update_rule", "check_at_least", "RuleCase", "Graded", "GRADED", "RECOMPUTED",
-           "SOLUTIONS", "DEFAULTS", "make_reference", "random_cases"]
+__all__ = ["check_update_rule", "check_at_least", "RuleCase", "GRADED", "RECOMPUTED",
+           "SOLUTIONS", "DEFAULTS", "make_reference", "random_cases", "ASSIGNMENT"]
 
-ASSIGNMENT = "a3_optimization"
+AID = "a3_optimization"
 TOL = dict(rtol=1e-7, atol=1e-9)   # atol relative to the expected array's largest entry
 KINDS = ("sgd_momentum", "nesterov_momentum", "adagrad", "adadelta", "rmsprop", "adam")
 
@@ -769,7 +770,7 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
     check_kind(kind, KINDS)
     name = getattr(rule, "__name__", kind)
     cases, label_set = _cases(kind, cases)
-    ref = stored_reference(ASSIGNMENT) if reference is None else reference
+    ref = stored_reference(AID) if reference is None else reference
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
@@ -806,18 +807,13 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
 
 # ------------------------------------------------------------ for the grader
 
-class Graded(_core.Graded):
-    """A graded update rule (``_core.Graded``): ``kind`` is a key of
-    SOLUTIONS, "sgd_momentum", ..., "adam"; nothing ``uses`` or ``watch``-ed."""
-
-    def check(self, fns, *, cases, reference):
-        """Run this rule's check on ``random_cases`` and their reference
-        (see ``_core.Graded.check``)."""
-        check_update_rule(self.kind, fns[self.name], cases=cases[self.kind],
-                          reference=reference)
+def _grade_rule(g, fns, *, cases, reference):
+    """An update rule's check on the grader's cases (``_core.Graded.run``)."""
+    check_update_rule(g.kind, fns[g.name], cases=cases[g.kind], reference=reference)
 
 
-GRADED = [Graded(kind, "optimizers.ipynb", f"test_{kind}", kind) for kind in KINDS]
+GRADED = [_core.Graded(kind, "optimizers.ipynb", f"test_{kind}", kind, run=_grade_rule)
+          for kind in KINDS]
 
 
 # The search of optimizers.ipynb, section 9: the given TwoLayerNet(64, 100, 10,
@@ -913,20 +909,16 @@ def _rule_search(fns, minimum):
     return best, detail
 
 
-class Recomputed(_core.Recomputed):
-    """A value of this assignment's notebook measured by the grader
-    (``_core.Recomputed``): ``kind`` is "rule_search"; ``trusted`` names the
-    given network (a2_layers.py, the solution of Assignment 2)."""
-
-    def measure(self, fns, *, cases, reference):
-        """The notebook's search, run with the student's rules (see
-        ``_core.Recomputed.measure``)."""
-        return _rule_search(fns, self.minimum)
+def _grade_rule_search(r, fns, *, cases, reference):
+    """optimizers.ipynb's search, run with the student's rules and the given
+    network (a2_layers.py, the solution of Assignment 2)."""
+    return _rule_search(fns, r.minimum)
 
 
-RECOMPUTED = [Recomputed("best_val_acc", "optimizers.ipynb", "test_best_val_accuracy",
-                         "rule_search", 0.90, uses=KINDS,
-                         trusted=(("a2_layers.py", "TwoLayerNet"),))]
+RECOMPUTED = [_core.Recomputed("best_val_acc", "optimizers.ipynb", "test_best_val_accuracy",
+                               "rule_search", 0.90, uses=KINDS,
+                               trusted=(("a2_layers.py", "TwoLayerNet"),),
+                               run=_grade_rule_search)]
 
 
 def random_cases(rng):
@@ -960,3 +952,13 @@ def random_cases(rng):
             RuleCase("unseen_tiny_gradients", seed(), shape(), steps=n(2, 4), given=state,
                      scale=float(10 ** rng.uniform(-5, -4)))]
     return cases
+
+
+ASSIGNMENT = Assignment(
+    id=AID, notebooks=("optimizers.ipynb",), graded=tuple(GRADED),
+    recomputed=tuple(RECOMPUTED), solutions=SOLUTIONS, make_reference=make_reference,
+    random_cases=random_cases,
+    given=(Given("a2_layers.py", neural_net.AID, {
+        "backprop.ipynb": ("affine_forward", "affine_backward", "relu_forward",
+                           "relu_backward", "softmax_loss"),
+        "two_layer_net.ipynb": ("TwoLayerNet",)}),))

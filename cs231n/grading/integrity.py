@@ -17,9 +17,7 @@ labels in its own process.
 """
 import contextlib
 import functools
-import importlib
 import os
-import re
 import secrets
 import tempfile
 import time
@@ -30,8 +28,9 @@ import numpy as np
 
 from ..checks import CheckFailure
 from ..checks._core import quiet
-from ..notebook import cell_source, load_answers, nbgrader_meta
-from . import protocol, sandbox
+from ..notebook import code_cells, definition_index, load_answers
+from .. import registry
+from . import protocol, sandbox, supervise
 
 CALL_TIMEOUT = 30.0        # seconds for one call of the student's function
 START_TIMEOUT = 30.0
@@ -59,30 +58,6 @@ class FunctionResult:
 
 # ------------------------------------------------------------- the notebook
 
-def answer_cells(nb):
-    """The answer cells of a submitted notebook (dict), in order.
-
-    nbgrader's metadata marks them; a cell whose metadata the student broke
-    still counts when it defines a graded name (see ``definition_index``).
-    """
-    cells = []
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code":
-            continue
-        meta = nbgrader_meta(cell)
-        cells.append({"grade_id": str(meta.get("grade_id") or f"cell-{i}"),
-                      "source": cell_source(cell),
-                      "answer": bool(meta.get("solution"))})
-    return cells
-
-
-def definition_index(cells, name):
-    """Index of the last code cell that defines ``name`` at top level."""
-    pattern = re.compile(rf"^(def|class)\s+{re.escape(name)}\b", re.M)
-    found = [i for i, c in enumerate(cells) if pattern.search(c["source"])]
-    return found[-1] if found else None
-
-
 # ------------------------------------------------------------------- proxies
 
 class RemoteError(Exception):
@@ -100,8 +75,10 @@ def _remote_exception(reply):
 class Worker:
     """A sandboxed worker process serving the graded names of one notebook."""
 
-    def __init__(self, cells, targets, *, workdir, watch=(), limits=None, deadline=None):
+    def __init__(self, cells, targets, *, workdir, watch=(), limits=None, deadline=None,
+                 helpers=None):
         self.names = sorted(targets)
+        self.helpers = dict(helpers or {})   # name -> class of a trusted helper
         self.deadline = deadline          # time.monotonic() past which no call waits
         self._given = []
         self._seen_violations = 0
@@ -113,13 +90,16 @@ class Worker:
         argv = ["-m", "cs231n.grading.worker", "--in", str(to_worker_r),
                 "--out", str(from_worker_w)]
         try:
-            self.proc = sandbox.start(argv, policy, pass_fds=(to_worker_r, from_worker_w))
+            self.proc = supervise.start(argv, policy, pass_fds=(to_worker_r, from_worker_w))
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
         # The student's code goes through the pipe, never through a file another
         # sandbox could read.
-        protocol.send(self._to_worker, {"cells": cells, "targets": targets})
+        protocol.send(self._to_worker, {
+            "cells": cells, "targets": targets,
+            "helpers": {name: f"{cls.__module__}:{cls.__qualname__}"
+                        for name, cls in self.helpers.items()}})
 
     def news(self):
         """Violations and output truncation since the last call: ``(violations, truncated)``."""
@@ -174,12 +154,13 @@ class Worker:
         """Arguments for the wire: trusted helpers and the student's own names
         (a proxy of this worker, e.g. the loss given to their classifier)
         become placeholders."""
-        from ..checks.linear import _RecordingLoss
         out = []
         for a in args:
-            if isinstance(a, _RecordingLoss):
+            helper = next((name for name, cls in self.helpers.items() if isinstance(a, cls)),
+                          None)
+            if helper is not None:
                 self._given.append(a)
-                out.append({"__given__": "RecordingLoss"})
+                out.append({"__given__": helper})
             elif isinstance(a, (RemoteFunction, RemoteClass)) and a._worker is self:
                 out.append({"__target__": a.__name__})
             else:
@@ -309,28 +290,28 @@ class Judge:
     cases: dict
     reference: dict
     trusted: dict = field(default_factory=dict)   # (file, name) -> instructor object
+    helpers: dict = field(default_factory=dict)   # name -> class a check gives student code
 
     @classmethod
     def for_assignment(cls, aid, solutions_dir, *, seed=None):
-        """The judge of an assignment: its ``RECOMPUTED`` values (first: each
+        """The judge of an assignment: its recomputed values (first: each
         needs a worker that holds nothing yet, or every reply would carry the
-        state of the earlier checks' instances) and ``GRADED`` functions."""
-        from ..course import CHECKS
-        module = importlib.import_module(CHECKS[aid])
+        state of the earlier checks' instances) and graded functions."""
+        contract = registry.get(aid)
         rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
-        cases = module.random_cases(rng)
+        cases = contract.random_cases(rng)
         solutions, loaded = {}, {}
-        for kind, (notebook, name) in module.SOLUTIONS.items():
+        for kind, (notebook, name) in contract.solutions.items():
             if notebook not in loaded:
                 loaded[notebook] = load_answers(Path(solutions_dir) / notebook)
             solutions[kind] = loaded[notebook][name]
-        ref = module.make_reference(solutions, cases)
-        graded = list(getattr(module, "RECOMPUTED", ())) + list(module.GRADED)
+        ref = contract.make_reference(solutions, cases)
+        graded = [*contract.recomputed, *contract.graded]
         trusted = {}
         for entry in graded:
             for file, name in getattr(entry, "trusted", ()):
                 trusted[(file, name)] = _load_trusted(Path(solutions_dir) / file, name)
-        return cls(aid, graded, cases, ref, trusted)
+        return cls(aid, graded, cases, ref, trusted, dict(contract.helpers))
 
 
 def _load_trusted(path, name):
@@ -404,7 +385,7 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
         for g, result in zip(graded, results):
             result.reason = f"{g.notebook} is missing or not a readable notebook"
         return results
-    cells = answer_cells(nb)
+    cells = code_cells(nb)
     targets = {}
     for name in {n for g in graded for n in _needs(g)}:
         index = definition_index(cells, name)
@@ -428,7 +409,7 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
                     continue
                 if worker is None:
                     worker = Worker(wire_cells, targets, workdir=tmp, watch=watch,
-                                    limits=limits, deadline=deadline)
+                                    limits=limits, deadline=deadline, helpers=judge.helpers)
                 died = _check_one(judge, g, worker, result)
                 violations, truncated = worker.news()
                 run = worker.close() if died else None
@@ -495,5 +476,5 @@ def _report(result, violations, truncated, run):
         flags.append("output-truncated")
     result.flags += [f for f in flags if f not in result.flags]
     if violations and not result.passed:
-        text = sandbox.RunResult(None, violations=violations).describe_violations()
+        text = sandbox.describe_violations(violations)
         result.reason += f" [{text}]"

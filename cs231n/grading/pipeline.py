@@ -5,8 +5,9 @@
 2. Prepare the gradebook: the assignment from ``solutions/`` (cells and
    hidden tests), every student, and no previous result of these students
    (a submission that fails now must never show its old score).
-3. For each student, in ``--jobs`` parallel workers, within a time budget
-   (``STUDENT_BUDGET``): the submission staged where nbgrader reads it
+3. For each student, in ``--jobs`` parallel workers, within the limits of
+   the assignment's contract (``registry.GradingLimits``: a time budget per
+   student, a time per cell, CPU and memory of kernels and workers): the submission staged where nbgrader reads it
    (``collect``: no links, no special files, notebooks that parse, limits of
    number and size), nbgrader's autograde with the kernel in a sandbox, the
    integrity pass (``integrity``) and the final scores written back to the
@@ -17,7 +18,6 @@
    and a histogram of the scores (``report``: everything people read).
 """
 import contextlib
-import dataclasses
 import glob
 import hashlib
 import json
@@ -35,24 +35,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from . import integrity, report, sandbox
+from .. import registry
+from ..install import PACKAGE_ROOT, venv_env
+from ..registry import GradingLimits
+from . import integrity, report, sandbox, supervise
 from .collect import stage_submission
 # Reporting lives in report.py; these names stay here for their callers.
 from .report import (grade_table, hidden_test_leaks, html_text,  # noqa: F401
                      write_histogram, write_report)
 
-AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde
-# Seconds for all of one student: autograde, the runs of single notebooks after
-# a failure, and the integrity pass; each step gets what the steps before left.
-STUDENT_BUDGET = 300
+AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde, at most
 BUDGET_SPENT = "the student's time budget was spent"
 FEEDBACK_TIMEOUT = 1800       # seconds for the generate_feedback run of the class
 STUDENT_FEEDBACK_TIMEOUT = 120  # seconds for one student's feedback, retried alone
-CELL_TIMEOUT = 30              # seconds for one cell while grading (solutions: < 10)
-# A kernel runs a whole notebook (CPU seconds of all its cells); an integrity
-# worker calls a notebook's graded functions on a few small inputs each.
-KERNEL_LIMITS = sandbox.Limits(cpu_seconds=90)
-WORKER_LIMITS = sandbox.Limits(cpu_seconds=120)
+
+
+def sandbox_limits(limits, *, threads=None):
+    """``(kernel, worker)`` sandbox limits of an assignment's ``GradingLimits``:
+    a kernel runs a whole notebook (CPU seconds of all its cells); an
+    integrity worker calls a notebook's graded functions on a few inputs each."""
+    return (sandbox.Limits(cpu_seconds=limits.kernel_cpu_seconds,
+                           memory_bytes=limits.memory_bytes, threads=threads),
+            sandbox.Limits(cpu_seconds=limits.worker_cpu_seconds,
+                           memory_bytes=limits.memory_bytes, threads=threads))
 
 
 @dataclass
@@ -94,8 +99,7 @@ class Course:
         """Folders the sandbox reports student code for trying: the course, and
         the repository the package is installed from when that is elsewhere.
         Neither exists in the sandbox (it allows, it does not deny)."""
-        from ..course import ROOT
-        return sorted({self.root, ROOT.resolve()})
+        return sorted({self.root, PACKAGE_ROOT})
 
 
 @dataclass
@@ -117,14 +121,13 @@ def nbgrader(course, *args, timeout=None, env=None, cwd=None):
     cmd = [sys.executable, "-m", "nbgrader", *args,
            f"--CourseDirectory.root={course.root}",
            f"--CourseDirectory.db_url={course.db_url}"]
-    from ..course import venv_env
     proc = subprocess.Popen(cmd, cwd=cwd or course.root, env=venv_env(**(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        sandbox.kill_session(proc)
+        supervise.kill_session(proc)
         out, _ = proc.communicate()
         return None, f"timed out after {timeout} s"
     return proc.returncode, out.decode(errors="replace")[-20000:]
@@ -154,13 +157,13 @@ class Autograder:
             self._pending = b""
 
     def _start(self):
-        from ..course import venv_env
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cs231n.grading.autograder", str(self.course.root)],
             cwd=self.course.root, env=venv_env(), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
 
-    def autograde(self, aid, sid, *, env, notebook=None, timeout=AUTOGRADE_TIMEOUT):
+    def autograde(self, aid, sid, *, env, notebook=None, timeout=AUTOGRADE_TIMEOUT,
+                  cell_timeout=GradingLimits.cell_timeout):
         """One nbgrader autograde of a student (of one notebook, if given).
 
         Returns
@@ -176,7 +179,7 @@ class Autograder:
         # file and IPC sockets (short: a socket path holds at most 107 bytes).
         sockets = Path(tempfile.mkdtemp(prefix="", dir=self.connections))
         request = {"assignment": aid, "student": sid, "notebook": notebook, "env": env,
-                   "timeout": CELL_TIMEOUT, "kernel": sandbox.KERNEL_NAME,
+                   "timeout": cell_timeout, "kernel": sandbox.KERNEL_NAME,
                    "kernel_manager": sandbox.kernel_connection(sockets),
                    "submitted_directory": self.course.staging_directory}
         try:
@@ -242,7 +245,7 @@ class Autograder:
                 self.proc.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=5)
-            sandbox.kill_session(self.proc)
+            supervise.kill_session(self.proc)
             self.proc = None
 
 
@@ -313,13 +316,14 @@ def _gradebook_stamp(course, aid):
 
 # ------------------------------------------------------------ one student
 
-def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
-                  kernel_limits=KERNEL_LIMITS, worker_limits=WORKER_LIMITS, threads=None,
-                  budget=None):
-    """Grade one student; ``budget`` is the seconds the autograde and the
-    integrity pass may take together (``STUDENT_BUDGET`` by default)."""
+def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=None,
+                  threads=None):
+    """Grade one student within ``limits`` (the assignment's
+    ``registry.GradingLimits`` by default), with ``threads`` BLAS threads per
+    sandbox (None: the machine's default)."""
     start = time.perf_counter()
-    deadline = time.monotonic() + (STUDENT_BUDGET if budget is None else budget)
+    limits = limits or registry.get(aid).limits
+    deadline = time.monotonic() + limits.student_budget
     result = StudentResult(sid)
     # nbgrader reads a staged copy of the submission: regular files only,
     # notebooks that parse, within limits of number and size (collect.py).
@@ -336,8 +340,7 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
     # grader's folder of kernels (other students' sockets) is reported.
     watch = [*course.watch(), Path(kernel_dir)]
     # One BLAS thread per sandbox when several share the cores.
-    kernel_limits = dataclasses.replace(kernel_limits, threads=threads)
-    worker_limits = dataclasses.replace(worker_limits, threads=threads)
+    kernel_limits, worker_limits = sandbox_limits(limits, threads=threads)
     policy = sandbox.Policy(workdir=course.autograded(sid, aid), watch=watch,
                             limits=kernel_limits)
     policy_file = Path(kernel_dir) / f"policy-{sid}.json"
@@ -348,9 +351,9 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
     with ThreadPoolExecutor(max_workers=1) as beside:
         checked = beside.submit(_integrity_pass, judge, found, watch=watch,
                                 limits=worker_limits, deadline=deadline)
-        ran = _autograde(course, aid, sid, env, result, autograder,
-                         [n for n, nb in found.notebooks.items() if nb is not None],
-                         deadline=deadline)
+        ran = _autograde(course, aid, sid, env=env, result=result, autograder=autograder,
+                         notebooks=[n for n, nb in found.notebooks.items() if nb is not None],
+                         deadline=deadline, cell_timeout=limits.cell_timeout)
         verdicts = checked.result()
     not_run = [n for n in sorted(found.submitted) if n not in ran]
     if not_run and result.status != "failed":
@@ -363,8 +366,7 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder,
     violations = sandbox.read_violations(log)
     if violations:
         result.flags.append("sandbox-violation")
-        result.reasons.append("in the notebook: " + sandbox.RunResult(
-            None, violations=violations).describe_violations())
+        result.reasons.append("in the notebook: " + sandbox.describe_violations(violations))
 
     _combine(result, course, aid, nb_scores, verdicts)
     result.flags = sorted(set(result.flags))
@@ -385,7 +387,8 @@ def _integrity_pass(judge, found, *, watch, limits, deadline):
     return verdicts
 
 
-def _autograde(course, aid, sid, env, result, autograder, notebooks, *, deadline=None):
+def _autograde(course, aid, sid, *, env, result, autograder, notebooks, deadline=None,
+               cell_timeout=GradingLimits.cell_timeout):
     """nbgrader autograde of one student; the notebooks it graded.
 
     nbgrader drops the whole submission when one notebook fails (a dead
@@ -405,7 +408,8 @@ def _autograde(course, aid, sid, env, result, autograder, notebooks, *, deadline
         if left < 1:
             return None
         answer = autograder.autograde(aid, sid, env=env, notebook=notebook,
-                                      timeout=min(AUTOGRADE_TIMEOUT, left))
+                                      timeout=min(AUTOGRADE_TIMEOUT, left),
+                                      cell_timeout=cell_timeout)
         truncated.update(answer.truncated)
         return answer
 
@@ -726,6 +730,7 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     """
     start = time.perf_counter()
     sandbox.require()          # never grade student code unprotected
+    limits = registry.get(aid).limits
     course = Course(root)
     students = collect(course, aid)
     if not students:
@@ -751,8 +756,10 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
                                                    seed=seed)
             _warm_font_cache()
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_safe_grade, course, aid, sid, judge, kernel_dir,
-                                       autograders, threads): sid for sid in students}
+                futures = {pool.submit(_safe_grade, course, aid, sid, judge=judge,
+                                       kernel_dir=kernel_dir, autograders=autograders,
+                                       limits=limits, threads=threads): sid
+                           for sid in students}
                 for future in as_completed(futures):
                     results.append(future.result())
                     bar.update(1)
@@ -769,7 +776,7 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
             for autograder in started:
                 autograder.close()
     sandbox.cleanup_stale_cgroups()
-    report = write_report(aid, results, out)
+    report = write_report(aid, results, out, limits=limits)
     histogram = write_histogram(aid, results, out / "scores.png")
     return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
 
@@ -780,7 +787,7 @@ def _warm_font_cache():
     import matplotlib.font_manager  # noqa: F401  (building the cache is the point)
 
 
-def _safe_grade(course, aid, sid, judge, kernel_dir, autograders, threads):
+def _safe_grade(course, aid, sid, *, judge, kernel_dir, autograders, limits, threads):
     """grade_student, but a bug of the grader on one student never stops the rest.
 
     That student gets 0 for every autograded cell, in the result and in the
@@ -789,7 +796,7 @@ def _safe_grade(course, aid, sid, judge, kernel_dir, autograders, threads):
     autograder = autograders.get()
     try:
         return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
-                             autograder=autograder, threads=threads)
+                             autograder=autograder, limits=limits, threads=threads)
     except Exception as e:
         why = f"grader error: {type(e).__name__}: {e}"
         result = StudentResult(sid, status="failed", why=why)

@@ -160,7 +160,7 @@ def autograded_max(results):
 
 # -------------------------------------------------------------------- report
 
-def write_report(aid, results, folder):
+def write_report(aid, results, folder, *, limits=None):
     """report.md for people, report.json for tools, details.csv per cell.
 
     Parameters
@@ -170,6 +170,8 @@ def write_report(aid, results, folder):
     results : list of StudentResult
     folder : Path
         Where the three files go (it exists).
+    limits : registry.GradingLimits, optional
+        The limits students were graded within, named in the header.
 
     Returns
     -------
@@ -191,14 +193,16 @@ def write_report(aid, results, folder):
                 "by hand" if c["manual"] else "autograded", c["max"], c["nbgrader"],
                 c["integrity"], c["points"], c["reason"]] for r in results for c in r.cells))
     path = folder / "report.md"
-    path.write_text("\n".join(_report_lines(aid, results)) + "\n", encoding="utf-8")
+    path.write_text("\n".join(_report_lines(aid, results, limits)) + "\n", encoding="utf-8")
     return path
 
 
-def _report_lines(aid, results):
+def _report_lines(aid, results, limits=None):
     top = autograded_max(results)
     autos = [totals(r).auto for r in results]
     lines = [f"# Grading report: {md_text(aid)}", ""]
+    if limits is not None:
+        lines += [f"Grading limits of this assignment: {md_text(limits.describe())}.", ""]
     if autos:
         lines += [f"{len(results)} submissions; autograded points: mean "
                   f"{statistics.mean(autos):.3g}, median {statistics.median(autos):.3g} "

@@ -26,7 +26,7 @@ Helpers the last item calls must be items of the same cell.
 
 Flags are the words of the grading report: structure flags (``structure``
 and ``collect``), ``tampered`` (nbgrader and the integrity pass disagree on a
-graded function) and the sandbox's flags (``sandbox.RunResult.flags``).
+graded function) and the sandbox's flags (``supervise.RunResult.flags``).
 """
 import copy
 import functools

@@ -3,9 +3,10 @@
     python -m cs231n.grading.worker --in FD --out FD
 
 The first message on ``--in`` is the spec: the notebook's code cells (``[{"grade_id", "source"}]`` in
-notebook order) and, for each graded name, the index of the cell that
+notebook order), for each graded name, the index of the cell that
 defines it and the answer cells before it (``{"targets": {name: {"index",
-"context"}}}``).  Each name is loaded on first use, in a namespace of its
+"context"}}}``), and the trusted helpers of the assignment a check may pass
+to student code (``{"helpers": {name: "module:attribute"}}``).  Each name is loaded on first use, in a namespace of its
 own: the worker runs its defining cell alone; if a call then needs a name
 from another answer cell (a helper the student wrote elsewhere), it runs the
 answer cells before it and the defining cell, each on its own, and tries
@@ -28,14 +29,11 @@ import numpy as np
 
 from . import protocol
 
-# Trusted helpers a check may pass to student code (they run here, and their
-# state is sent back): name -> "module:attribute".
-GIVEN = {"RecordingLoss": ("cs231n.checks.linear", "_RecordingLoss")}
 
-
-def _given(name):
+def _helper(where):
+    """A new instance of the trusted helper at ``where`` ("module:attribute")."""
     import importlib
-    module, attr = GIVEN[name]
+    module, _, attr = where.partition(":")
     return getattr(importlib.import_module(module), attr)()
 
 
@@ -101,6 +99,10 @@ class Session:
     def __init__(self, spec):
         self.cells = spec["cells"]
         self.specs = spec["targets"]
+        # Trusted helpers a check may pass to student code (they run here, and
+        # their state is sent back): name -> "module:attribute", from the
+        # assignment's contract, read before any student code runs.
+        self.helpers = dict(spec.get("helpers") or {})
         self.targets = {}
         self.objects = {}
         self.given = []
@@ -120,8 +122,8 @@ class Session:
         the grader trains their classifier with their loss)."""
         if isinstance(x, dict) and len(x) == 1:
             (tag, v), = x.items()
-            if tag == "__given__" and v in GIVEN:
-                obj = _given(v)
+            if tag == "__given__" and v in self.helpers:
+                obj = _helper(self.helpers[v])
                 self.given.append(obj)
                 return obj
             if tag == "__ref__" and isinstance(v, int) and 0 <= v < len(self.refs):

@@ -1,0 +1,127 @@
+"""The assignments are plug-ins: each declared by its own check module, found
+by the registry, and named nowhere else in the package; the package's layers
+import downwards only."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from cs231n import registry
+from cs231n.contract import Assignment, GradingLimits
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "cs231n"
+CLI = "cs231n.course"
+
+
+def _module_name(path):
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(name, path):
+    """The package modules ``name`` imports anywhere in its code (at the top
+    or inside a function), resolved to module names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")
+                up = up[:len(up) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            # ``from . import x``: x may be a module of the package.
+            targets = [f"{base}.{a.name}" for a in node.names] + [base]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name and target != "cs231n":
+                found.add(target)
+    return found
+
+
+GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def test_the_registry_finds_every_assignment_of_the_course():
+    """Does every assignment of solutions/ have a check module declaring it,
+    with the notebooks it really has, and nothing declared without solutions?"""
+    found = registry.assignments()
+    solved = sorted(p.name for p in (ROOT / "solutions").iterdir()
+                    if p.is_dir() and any(p.glob("*.ipynb")))
+    assert sorted(found) == solved
+    for aid, contract in found.items():
+        assert isinstance(contract, Assignment) and contract.id == aid
+        assert sorted(contract.notebooks) == sorted(
+            p.name for p in (ROOT / "solutions" / aid).glob("*.ipynb")), aid
+        assert contract.module in MODULES and contract.module.startswith("cs231n.checks.")
+        for given in contract.given:
+            assert given.source in found and given.source != aid
+
+
+def test_an_unknown_assignment_is_named_with_the_known_ones():
+    with pytest.raises(registry.UnknownAssignment, match="'a9_nothing'.*known: a1_linear"):
+        registry.get("a9_nothing")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "30"])
+def test_grading_limits_refuse_what_is_not_a_positive_int(bad):
+    with pytest.raises(ValueError, match="GradingLimits.cell_timeout must be a positive int"):
+        GradingLimits(cell_timeout=bad)
+
+
+def test_no_module_but_its_own_check_module_names_an_assignment():
+    """Is each assignment's id written in its own check module only (anywhere
+    else in the package it would be a list to keep up to date)?"""
+    for aid, contract in registry.assignments().items():
+        pattern = re.compile(rf"\b{re.escape(aid)}\b")
+        named = [name for name, path in MODULES.items()
+                 if pattern.search(path.read_text(encoding="utf-8"))]
+        assert named == [contract.module], aid
+
+
+def test_the_command_line_is_imported_by_no_module_of_the_package():
+    importers = sorted(name for name, deps in GRAPH.items() if CLI in deps)
+    assert importers == []
+
+
+def test_the_package_has_no_import_circle():
+    """Is the graph of the package's imports (at the top of a module or inside
+    a function alike) free of cycles?"""
+    state, stack, cycles = {}, [], []
+
+    def visit(name):
+        state[name] = "open"
+        stack.append(name)
+        for dep in sorted(GRAPH[name]):
+            if state.get(dep) == "open":
+                cycles.append(stack[stack.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[name] = "done"
+
+    for name in sorted(GRAPH):
+        if name not in state:
+            visit(name)
+    assert cycles == [], "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_import_graph_is_read_right():
+    """The test above can fail: the graph holds known edges, from the top of a
+    module and from inside a function, absolute and relative."""
+    assert "cs231n.registry" in GRAPH["cs231n.grading.pipeline"]
+    assert "cs231n.contract" in GRAPH["cs231n.checks.linear"]
+    assert "cs231n.grading.pipeline" in GRAPH[CLI]          # inside grade_command
+    assert "cs231n.checks" in GRAPH["cs231n.registry"]
