@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
            "load_answers", "split_regions", "defines", "definition_index",
-           "strip_solution_markers", "SOLUTION", "HIDDEN_TESTS", "MARKERS", "REGIONS"]
+           "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS", "REGIONS"]
 
 # nbgrader's markers: a solution region (replaced in the release) and a
 # hidden-test region (removed from the release, restored when grading).
@@ -58,6 +58,11 @@ def split_regions(source, begin, end):
         else:
             (inside if within else outside).append(line)
     return inside, outside
+
+
+def hidden_lines(source):
+    """The non-blank lines inside the hidden-test regions of ``source``, stripped."""
+    return [line.strip() for line in split_regions(source, *HIDDEN_TESTS)[0] if line.strip()]
 
 
 def strip_solution_markers(source):

@@ -23,15 +23,9 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Callable, Integer, Unicode
 
 from ..checks._core import SUCCESS_LINE
-from ..notebook import split_regions
+from ..notebook import HIDDEN_TESTS, hidden_lines, split_regions
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-
-
-def hidden_lines(source):
-    """The non-blank lines inside hidden-test regions, stripped."""
-    return [line.strip() for line in split_regions(source, *MARKERS)[0] if line.strip()]
 
 
 def scrub(text, secret, placeholder):
@@ -39,7 +33,7 @@ def scrub(text, secret, placeholder):
     out = []
     for line in text.split("\n"):
         plain = ANSI.sub("", line)
-        if any(s in plain for s in secret) or any(m in plain for m in MARKERS):
+        if any(s in plain for s in secret) or any(m in plain for m in HIDDEN_TESTS):
             out.append(placeholder)
         else:
             out.append(line)
@@ -56,9 +50,9 @@ class HideHiddenTests(NbGraderPreprocessor):
         if cell.cell_type != "code" or not utils.is_grade(cell):
             return cell, resources
         secret = hidden_lines(cell.source)
-        if not secret and not any(m in cell.source for m in MARKERS):
+        if not secret and not any(m in cell.source for m in HIDDEN_TESTS):
             return cell, resources
-        cell.source = "\n".join(split_regions(cell.source, *MARKERS)[1])
+        cell.source = "\n".join(split_regions(cell.source, *HIDDEN_TESTS)[1])
         for output in cell.get("outputs", []):
             if "traceback" in output:
                 output["traceback"] = [scrub(t, secret, self.placeholder)

@@ -597,8 +597,7 @@ def hidden_test_leaks(course, aid, folder):
     list of str
         ``"<file>: <line>"`` for each hidden line found (empty: no leak).
     """
-    from ..notebook import cell_source, read_notebook
-    from .preprocessors import hidden_lines
+    from ..notebook import HIDDEN_TESTS, cell_source, hidden_lines, read_notebook
     lines = set()
     for nb in (Path(course.root) / "solutions" / aid).glob("*.ipynb"):
         for cell in read_notebook(nb)["cells"]:
@@ -617,8 +616,8 @@ def hidden_test_leaks(course, aid, folder):
                 text = html_text(path) + "\n" + html.unescape(raw)
             rel = path.relative_to(folder)
             found += [f"{rel}: {line}" for line in sorted(lines) if line in text]
-            if "BEGIN HIDDEN TESTS" in text:
-                found.append(f"{rel}: BEGIN HIDDEN TESTS")
+            if HIDDEN_TESTS[0] in text:
+                found.append(f"{rel}: {HIDDEN_TESTS[0]}")
     return found
 
 
