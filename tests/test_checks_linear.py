@@ -148,7 +148,7 @@ def test_recomputed_entries_match_the_solution_notebooks():
     of its test cell's check_at_least, and graded functions of its notebook?"""
     names = {g.name: g.notebook for g in checks.GRADED}
     for entry in checks.RECOMPUTED:
-        nb = read_notebook(ROOT / "solutions" / checks.ASSIGNMENT / entry.notebook)
+        nb = read_notebook(ROOT / "solutions" / checks.AID / entry.notebook)
         cells = {nbgrader_meta(c).get("grade_id"): cell_source(c) for c in nb["cells"]}
         call = ast.parse(cells[entry.test_cell]).body[0].value
         assert ast.unparse(call.func) == "checks.check_at_least"

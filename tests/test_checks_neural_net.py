@@ -229,7 +229,7 @@ def test_random_cases_differ_between_seeds():
 def test_graded_entries_match_the_solution_notebooks():
     """Does every graded name have its answer cell and its test cell in the
     notebook that GRADED names, and a solution that makes its reference?"""
-    folder = ROOT / "solutions" / checks.ASSIGNMENT
+    folder = ROOT / "solutions" / checks.AID
     for g in checks.GRADED:
         nb = read_notebook(folder / g.notebook)
         answers = dict(answer_cells(nb))
@@ -256,7 +256,7 @@ def test_check_at_least_is_reexported():
 def test_recomputed_entry_matches_the_solution_notebook():
     """Does the value the grader measures name the variable and the threshold
     of its test cell's check_at_least, and a graded class of its notebook?"""
-    nb = read_notebook(ROOT / "solutions" / checks.ASSIGNMENT / NET_TRAINING.notebook)
+    nb = read_notebook(ROOT / "solutions" / checks.AID / NET_TRAINING.notebook)
     cells = {nbgrader_meta(c).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}
     call = ast.parse(cells[NET_TRAINING.test_cell]).body[0].value
     assert ast.unparse(call.func) == "checks.check_at_least"

@@ -292,7 +292,7 @@ def test_random_cases_differ_between_seeds():
 def test_stored_reference_covers_every_case():
     """Was the stored reference made for the current cases (every visible and
     hidden case present, with its number of calls)?"""
-    ref = stored_reference(checks.ASSIGNMENT)
+    ref = stored_reference(checks.AID)
     for kind, table in checks.CASES.items():
         for case in table["visible"] + table["hidden"]:
             assert ref[f"{kind}/{case.name}/next_w"].shape == (case.steps, *case.shape)
@@ -301,7 +301,7 @@ def test_stored_reference_covers_every_case():
 def test_graded_entries_match_the_solution_notebook():
     """Does every graded rule have its answer cell and its test cell in the
     notebook that GRADED names, and a solution that makes its reference?"""
-    folder = ROOT / "solutions" / checks.ASSIGNMENT
+    folder = ROOT / "solutions" / checks.AID
     for g in checks.GRADED:
         nb = read_notebook(folder / g.notebook)
         answers = dict(answer_cells(nb))
@@ -395,7 +395,7 @@ def test_expected_values_come_from_the_reference(kind):
     """Do the expected values come from the reference alone: does a right rule
     fail against a reference whose next_w (or state) is moved, and say that
     its state is right when only next_w moved?"""
-    ref = stored_reference(checks.ASSIGNMENT)
+    ref = stored_reference(checks.AID)
     rule = variants.CORRECT[kind][0]
     for label in ("visible", "hidden"):
         with pytest.raises(CheckFailure, match=r"next_w is wrong on .*\n  your new .* right "
@@ -431,7 +431,7 @@ def test_counterfactuals_are_the_bugs_they_stand_for(kind, change, bug, part):
     next_w, config = bug(inputs["in_w"].copy(), inputs["in_dw"][0].copy(),
                          checks._first_config(inputs))
     got = next_w if part == "next_w" else config[part]
-    stored = stored_reference(checks.ASSIGNMENT)[f"{kind}/{case.name}/{change}"]
+    stored = stored_reference(checks.AID)[f"{kind}/{case.name}/{change}"]
     np.testing.assert_allclose(got, stored[0], rtol=1e-12, atol=0,
                                err_msg=f"{kind} {change} is not what {bug.__name__} computes")
 
@@ -445,7 +445,7 @@ def test_counterfactuals_are_the_bugs_they_stand_for(kind, change, bug, part):
 def given_net():
     """The given network of the assignment (a2_layers.py), as the grader loads it."""
     import runpy
-    path = ROOT / "solutions" / checks.ASSIGNMENT / RULE_SEARCH.trusted[0][0]
+    path = ROOT / "solutions" / checks.AID / RULE_SEARCH.trusted[0][0]
     return runpy.run_path(str(path))[RULE_SEARCH.trusted[0][1]]
 
 
@@ -465,7 +465,7 @@ def test_recomputed_entry_matches_the_solution_notebook():
     """Does the value the grader measures name the variable and the threshold
     of its test cell's check_at_least, every graded rule, and a given file of
     the assignment that defines the network?"""
-    folder = ROOT / "solutions" / checks.ASSIGNMENT
+    folder = ROOT / "solutions" / checks.AID
     nb = read_notebook(folder / RULE_SEARCH.notebook)
     cells = {nbgrader_meta(c).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}
     call = ast.parse(cells[RULE_SEARCH.test_cell]).body[0].value

@@ -415,149 +415,221 @@ def _times(step, right, wrong):
     return step / right * wrong
 
 
-def _hints(kind, h, prev, right, cf, w, dw):
-    """(value, message) candidates of the common bugs, per part ("next_w" or a
-    state key).
+@dataclass(frozen=True)
+class _Call:
+    """One call of a rule, as its hints see it: every value is the solution's.
 
-    Every value is the solution's: ``right`` (its new state and next_w on this
-    call), a counterfactual ``cf`` (change -> part -> value, the solution on
-    changed inputs), or a wrong formula on their numbers.  ``prev`` is the
-    state the rule was given.  A candidate equal to the right value is skipped
-    when matching (``_first_hint``), so a bug is named only where it shows.
+    ``right`` is its new state and next_w on this call, ``cf`` its
+    counterfactuals (change -> part -> value: the solution on changed
+    inputs), ``prev`` the state the rule was given and ``h`` the
+    hyperparameters in force.
     """
-    def c(change, part):
-        return cf.get(change, {}).get(part)
+    kind: str
+    h: dict
+    prev: dict
+    right: dict
+    cf: dict
+    w: np.ndarray
+    dw: np.ndarray
 
-    step = right["next_w"] - w
-    out = {key: [] for key in STATE[kind]}
+    def c(self, change, part):
+        """The solution's ``part`` under the counterfactual ``change`` (None
+        when it was not computed)."""
+        return self.cf.get(change, {}).get(part)
+
+    @property
+    def step(self):
+        return self.right["next_w"] - self.w
+
+
+def _hints(call):
+    """(value, message) candidates of the common bugs, per part ("next_w" or a
+    state key), for one call (a ``_Call``).
+
+    The mistakes every rule can make come first, then the rule's own
+    (``_RULE_HINTS``).  A candidate equal to the right value is skipped when
+    matching (``_first_hint``), so a bug is named only where it shows.
+    """
+    out = {key: [] for key in STATE[call.kind]}
+    rule = _RULE_HINTS[call.kind](call)
+    # "next_w_first": a rule's candidates that go before the common ones.
+    out["next_w"] = rule.pop("next_w_first", []) + _common_hints(call, out) + \
+        rule.pop("next_w", [])
+    for part, candidates in rule.items():
+        out[part] += candidates
+    return {part: [(v, m) for v, m in candidates if v is not None]
+            for part, candidates in out.items()}
+
+
+def _common_hints(call, out):
+    """next_w's candidates of any rule (a doubled step, the wrong sign, the step
+    returned); the state's candidates for ignored hyperparameters go to ``out``."""
+    w, step = call.w, call.step
     uphill = "next_w moves uphill: the step has the wrong sign"
-    if kind in ("sgd_momentum", "nesterov_momentum"):
+    if call.kind in ("sgd_momentum", "nesterov_momentum"):
         uphill += " (the course's velocity is the step itself, next_w = w + v, not w - v)"
     nxt = [(w + 2 * step, "the step is taken twice (next_w = w + 2 * step?)"),
            (w - step, uphill),
            (step, "next_w equals the step: return the new value of w, w + step, not the "
                   "step itself")]
-    if "default_hyperparameters" in cf:
+    if "default_hyperparameters" in call.cf:
         message = (" the one for the default hyperparameters ("
-                   + ", ".join(f"{k}={v:g}" for k, v in DEFAULTS[kind].items())
+                   + ", ".join(f"{k}={v:g}" for k, v in DEFAULTS[call.kind].items())
                    + "): use the values in config, which the caller may have set")
-        nxt.append((c("default_hyperparameters", "next_w"), "your step is" + message))
-        for key in STATE[kind]:
-            out[key].append((c("default_hyperparameters", key), f"your {key} is" + message))
-    if kind in ("sgd_momentum", "nesterov_momentum"):
-        out["velocity"] += [
-            (c("negated_learning_rate", "velocity"),
-             "the velocity has the wrong sign: the course stores the step, "
-             "v = momentum * v - learning_rate * dw, and next_w = w + v"),
-            (c("zero_velocity", "velocity"),
-             "the velocity before this step is not used: read it from config['velocity'] "
-             "(it starts at zeros) and decay it by momentum"),
-            (c("momentum_1", "velocity"), "the old velocity is not multiplied by momentum"),
-            (c("learning_rate_1", "velocity"),
-             "learning_rate is missing: v = momentum * v - learning_rate * dw")]
-        nxt.append((c("momentum_0", "next_w"), "next_w is a plain SGD step: momentum is ignored"))
-        if kind == "sgd_momentum":
-            nxt.append((c("velocity_kept", "next_w"),
-                        "next_w uses the velocity from before the update: update v first, "
-                        "then next_w = w + v"))
-        else:
-            out["velocity"].append(
-                (step, "config['velocity'] holds the whole step next_w - w: store the new "
-                       "velocity v = momentum * v - learning_rate * dw; the look-ahead is only "
-                       "part of next_w"))
-            plain = c("sgd_momentum_rule", "next_w")
-            if plain is not None:
-                # First: from a zero velocity plain momentum is also a plain SGD step.
-                nxt[:0] = [(plain, "this is plain momentum: the look-ahead correction "
-                                   "momentum * (v - v_prev) is missing (in the notes' form "
-                                   "x += -mu * v_prev + (1 + mu) * v, v_prev must be a copy: "
-                                   "v_prev = v.copy() before updating v in place)"),
-                           # The correction subtracted: as far below plain momentum as
-                           # the solution is above it.
-                           (2 * plain - right["next_w"], "the look-ahead correction has the "
-                                                         "wrong sign: + momentum * (v - v_prev)")]
-    elif kind in ("adagrad", "rmsprop"):
-        c0, c1, eps = prev["cache"], right["cache"], h["epsilon"]
-        if kind == "adagrad":
-            out["cache"] += [(c("zero_cache", "cache"), "cache is replaced by dw**2: AdaGrad "
-                                                        "accumulates, cache = cache + dw**2"),
-                             (c0 + dw, "cache adds dw: it accumulates the squares, dw**2")]
-        else:
-            rate = h["decay_rate"]
-            squares = (c1 - rate * c0) / (1 - rate)   # dw**2, read off the solution's cache
-            out["cache"] += [(c("swapped_decay_rate", "cache"),
-                              "decay_rate and 1 - decay_rate are swapped: cache = decay_rate * "
-                              "cache + (1 - decay_rate) * dw**2"),
-                             (c("adagrad_rule", "cache"),
-                              "this is AdaGrad's cache: RMSProp decays it, cache = decay_rate "
-                              "* cache + (1 - decay_rate) * dw**2"),
-                             (rate * c0 + squares, "the factor (1 - decay_rate) of dw**2 is "
-                                                   "missing")]
-        # The solution's step has the denominator np.sqrt(cache) + epsilon.
-        root = np.sqrt(c1) + eps
-        nxt += [(w + _over(step, root, np.sqrt(c1 + eps)),
-                 "epsilon is inside the square root: divide by (np.sqrt(cache) + epsilon)"),
-                (w + _over(step, root, np.sqrt(c1)),
-                 "epsilon is missing from the denominator: np.sqrt(cache) + epsilon"),
-                (w + _over(step, root, np.sqrt(c0) + eps),
-                 "the step uses the cache from before this step: update cache first"),
-                (w + _over(step, root, c1 + eps),
-                 "the square root is missing: divide by (np.sqrt(cache) + epsilon)")]
-    elif kind == "adadelta":
-        rho, eps = h["rho"], h["epsilon"]
-        c0, d0, c1, d1 = prev["cache"], prev["delta"], right["cache"], right["delta"]
-        grads = c("cache_from_delta", "cache")   # delta averaged with dw**2
-        out["cache"] += [(c("swapped_rho", "cache"), "rho and 1 - rho are swapped: cache = rho "
-                                                    "* cache + (1 - rho) * dw**2")]
-        out["delta"] += [(grads, "delta averages the squared gradients: it averages the squared "
-                                 "steps, step**2"),
-                         ((1 - rho) * d0 + rho * step * step, "rho and 1 - rho are swapped in "
-                                                              "delta's update")]
-        # The solution's step: sqrt(delta + epsilon) from before the call over
-        # sqrt(cache + epsilon) from after it, times -dw.
-        nxt += [(w + _times(_over(step, np.sqrt(c1 + eps), np.sqrt(c1) + eps),
-                            np.sqrt(d0 + eps), np.sqrt(d0) + eps),
-                 "epsilon is outside the square roots: AdaDelta uses sqrt(delta + epsilon) "
-                 "/ sqrt(cache + epsilon)"),
-                (None if grads is None else w + _times(step, np.sqrt(d0 + eps),
-                                                       np.sqrt(grads + eps)),
-                 "the step uses a delta updated with dw**2: the step needs delta from before "
-                 "this step, and delta then averages the squared steps, step**2"),
-                (w + _over(step, np.sqrt(c1 + eps), np.sqrt(c0 + eps)),
-                 "the step uses the cache from before this step: update cache first, delta "
-                 "after the step"),
-                (w + _times(step, np.sqrt(d0 + eps), np.sqrt(d1 + eps)),
-                 "the step uses the updated delta: the step needs delta from before this "
-                 "step, and delta is updated after it")]
-    else:
-        b1, b2, t = h["beta1"], h["beta2"], int(right["t"])
-        c1, c2 = 1 - b1 ** t, 1 - b2 ** t        # the bias corrections of this call
-        m1, v1, eps = right["m"], right["v"], h["epsilon"]
-        out["m"] += [(m1 / c1, "config['m'] holds the bias-corrected m: store the moving "
-                               "average itself and correct a copy, m_hat = m / (1 - beta1**t)"),
-                     (c("swapped_beta1", "m"), "beta1 and 1 - beta1 are swapped"),
-                     (m1 + b1 * dw, "the factor (1 - beta1) of dw is missing")]
-        out["v"] += [(v1 / c2, "config['v'] holds the bias-corrected v: store the moving "
-                               "average itself and correct a copy, v_hat = v / (1 - beta2**t)"),
-                     (c("swapped_beta2", "v"), "beta2 and 1 - beta2 are swapped")]
-        plain = c("t_huge", "next_w")   # the solution's next_w without bias correction
-        uncorrected = None if plain is None else plain - w
-        nxt += [(plain, "the bias correction is missing: use m_hat = m / (1 - beta1**t) and "
-                        "v_hat = v / (1 - beta2**t)"),
-                (w + step * c1, "only v is bias-corrected: m_hat = m / (1 - beta1**t) too"),
-                (None if plain is None else w + uncorrected / c1,
-                 "only m is bias-corrected: v_hat = v / (1 - beta2**t) too"),
-                (w + _over(step, np.sqrt(v1 / c2) + eps, np.sqrt(v1 / c2 + eps)),
-                 "epsilon is inside the square root: divide by (np.sqrt(v_hat) + epsilon)"),
-                (None if plain is None else w + uncorrected * np.sqrt(c2) / c1,
-                 "this is the paper's 'efficient' form, whose epsilon is not bias-corrected: "
-                 "the course's rule divides m_hat by (np.sqrt(v_hat) + epsilon)"),
-                (c("t_minus_1", "next_w"),
-                 "the bias correction uses t before the increment: increment t first "
-                 "(t = t + 1), then m_hat = m / (1 - beta1**t)")]
-    out["next_w"] = nxt
-    return {part: [(v, m) for v, m in candidates if v is not None]
-            for part, candidates in out.items()}
+        nxt.append((call.c("default_hyperparameters", "next_w"), "your step is" + message))
+        for key in STATE[call.kind]:
+            out[key].append((call.c("default_hyperparameters", key), f"your {key} is" + message))
+    return nxt
+
+
+def _momentum_hints(call):
+    """What SGD with momentum and Nesterov momentum share: the velocity."""
+    c = call.c
+    return {"velocity": [
+        (c("negated_learning_rate", "velocity"),
+         "the velocity has the wrong sign: the course stores the step, "
+         "v = momentum * v - learning_rate * dw, and next_w = w + v"),
+        (c("zero_velocity", "velocity"),
+         "the velocity before this step is not used: read it from config['velocity'] "
+         "(it starts at zeros) and decay it by momentum"),
+        (c("momentum_1", "velocity"), "the old velocity is not multiplied by momentum"),
+        (c("learning_rate_1", "velocity"),
+         "learning_rate is missing: v = momentum * v - learning_rate * dw")],
+        "next_w": [(c("momentum_0", "next_w"), "next_w is a plain SGD step: momentum is ignored")]}
+
+
+def _sgd_momentum_hints(call):
+    out = _momentum_hints(call)
+    out["next_w"].append((call.c("velocity_kept", "next_w"),
+                          "next_w uses the velocity from before the update: update v first, "
+                          "then next_w = w + v"))
+    return out
+
+
+def _nesterov_hints(call):
+    """Nesterov's look-ahead (plain momentum's next_w is named before the common
+    mistakes: from a zero velocity plain momentum is also a plain SGD step)."""
+    out = _momentum_hints(call)
+    out["velocity"].append(
+        (call.step, "config['velocity'] holds the whole step next_w - w: store the new "
+                    "velocity v = momentum * v - learning_rate * dw; the look-ahead is only "
+                    "part of next_w"))
+    plain = call.c("sgd_momentum_rule", "next_w")
+    if plain is not None:
+        out["next_w_first"] = [
+            (plain, "this is plain momentum: the look-ahead correction momentum * (v - v_prev) "
+                    "is missing (in the notes' form x += -mu * v_prev + (1 + mu) * v, v_prev "
+                    "must be a copy: v_prev = v.copy() before updating v in place)"),
+            # The correction subtracted: as far below plain momentum as the
+            # solution is above it.
+            (2 * plain - call.right["next_w"], "the look-ahead correction has the wrong sign: "
+                                               "+ momentum * (v - v_prev)")]
+    return out
+
+
+def _cache_step_hints(call):
+    """next_w's candidates of AdaGrad and RMSProp, whose step divides by
+    np.sqrt(cache) + epsilon."""
+    w, step = call.w, call.step
+    c0, c1, eps = call.prev["cache"], call.right["cache"], call.h["epsilon"]
+    root = np.sqrt(c1) + eps
+    return [(w + _over(step, root, np.sqrt(c1 + eps)),
+             "epsilon is inside the square root: divide by (np.sqrt(cache) + epsilon)"),
+            (w + _over(step, root, np.sqrt(c1)),
+             "epsilon is missing from the denominator: np.sqrt(cache) + epsilon"),
+            (w + _over(step, root, np.sqrt(c0) + eps),
+             "the step uses the cache from before this step: update cache first"),
+            (w + _over(step, root, c1 + eps),
+             "the square root is missing: divide by (np.sqrt(cache) + epsilon)")]
+
+
+def _adagrad_hints(call):
+    return {"cache": [(call.c("zero_cache", "cache"), "cache is replaced by dw**2: AdaGrad "
+                                                      "accumulates, cache = cache + dw**2"),
+                      (call.prev["cache"] + call.dw,
+                       "cache adds dw: it accumulates the squares, dw**2")],
+            "next_w": _cache_step_hints(call)}
+
+
+def _rmsprop_hints(call):
+    c0, c1, rate = call.prev["cache"], call.right["cache"], call.h["decay_rate"]
+    squares = (c1 - rate * c0) / (1 - rate)   # dw**2, read off the solution's cache
+    return {"cache": [(call.c("swapped_decay_rate", "cache"),
+                       "decay_rate and 1 - decay_rate are swapped: cache = decay_rate * "
+                       "cache + (1 - decay_rate) * dw**2"),
+                      (call.c("adagrad_rule", "cache"),
+                       "this is AdaGrad's cache: RMSProp decays it, cache = decay_rate "
+                       "* cache + (1 - decay_rate) * dw**2"),
+                      (rate * c0 + squares, "the factor (1 - decay_rate) of dw**2 is missing")],
+            "next_w": _cache_step_hints(call)}
+
+
+def _adadelta_hints(call):
+    """AdaDelta's step: sqrt(delta + epsilon) from before the call over
+    sqrt(cache + epsilon) from after it, times -dw."""
+    w, step, rho, eps = call.w, call.step, call.h["rho"], call.h["epsilon"]
+    c0, d0 = call.prev["cache"], call.prev["delta"]
+    c1, d1 = call.right["cache"], call.right["delta"]
+    grads = call.c("cache_from_delta", "cache")   # delta averaged with dw**2
+    return {
+        "cache": [(call.c("swapped_rho", "cache"),
+                   "rho and 1 - rho are swapped: cache = rho * cache + (1 - rho) * dw**2")],
+        "delta": [(grads, "delta averages the squared gradients: it averages the squared "
+                          "steps, step**2"),
+                  ((1 - rho) * d0 + rho * step * step,
+                   "rho and 1 - rho are swapped in delta's update")],
+        "next_w": [
+            (w + _times(_over(step, np.sqrt(c1 + eps), np.sqrt(c1) + eps),
+                        np.sqrt(d0 + eps), np.sqrt(d0) + eps),
+             "epsilon is outside the square roots: AdaDelta uses sqrt(delta + epsilon) "
+             "/ sqrt(cache + epsilon)"),
+            (None if grads is None else w + _times(step, np.sqrt(d0 + eps),
+                                                   np.sqrt(grads + eps)),
+             "the step uses a delta updated with dw**2: the step needs delta from before "
+             "this step, and delta then averages the squared steps, step**2"),
+            (w + _over(step, np.sqrt(c1 + eps), np.sqrt(c0 + eps)),
+             "the step uses the cache from before this step: update cache first, delta "
+             "after the step"),
+            (w + _times(step, np.sqrt(d0 + eps), np.sqrt(d1 + eps)),
+             "the step uses the updated delta: the step needs delta from before this "
+             "step, and delta is updated after it")]}
+
+
+def _adam_hints(call):
+    w, step, dw, h = call.w, call.step, call.dw, call.h
+    b1, b2, t = h["beta1"], h["beta2"], int(call.right["t"])
+    c1, c2 = 1 - b1 ** t, 1 - b2 ** t        # the bias corrections of this call
+    m1, v1, eps = call.right["m"], call.right["v"], h["epsilon"]
+    plain = call.c("t_huge", "next_w")   # the solution's next_w without bias correction
+    uncorrected = None if plain is None else plain - w
+    return {
+        "m": [(m1 / c1, "config['m'] holds the bias-corrected m: store the moving "
+                        "average itself and correct a copy, m_hat = m / (1 - beta1**t)"),
+              (call.c("swapped_beta1", "m"), "beta1 and 1 - beta1 are swapped"),
+              (m1 + b1 * dw, "the factor (1 - beta1) of dw is missing")],
+        "v": [(v1 / c2, "config['v'] holds the bias-corrected v: store the moving "
+                        "average itself and correct a copy, v_hat = v / (1 - beta2**t)"),
+              (call.c("swapped_beta2", "v"), "beta2 and 1 - beta2 are swapped")],
+        "next_w": [
+            (plain, "the bias correction is missing: use m_hat = m / (1 - beta1**t) and "
+                    "v_hat = v / (1 - beta2**t)"),
+            (w + step * c1, "only v is bias-corrected: m_hat = m / (1 - beta1**t) too"),
+            (None if plain is None else w + uncorrected / c1,
+             "only m is bias-corrected: v_hat = v / (1 - beta2**t) too"),
+            (w + _over(step, np.sqrt(v1 / c2) + eps, np.sqrt(v1 / c2 + eps)),
+             "epsilon is inside the square root: divide by (np.sqrt(v_hat) + epsilon)"),
+            (None if plain is None else w + uncorrected * np.sqrt(c2) / c1,
+             "this is the paper's 'efficient' form, whose epsilon is not bias-corrected: "
+             "the course's rule divides m_hat by (np.sqrt(v_hat) + epsilon)"),
+            (call.c("t_minus_1", "next_w"),
+             "the bias correction uses t before the increment: increment t first "
+             "(t = t + 1), then m_hat = m / (1 - beta1**t)")]}
+
+
+# Each rule's own hints (``_hints`` adds the mistakes every rule can make).
+_RULE_HINTS = {"sgd_momentum": _sgd_momentum_hints, "nesterov_momentum": _nesterov_hints,
+               "adagrad": _adagrad_hints, "rmsprop": _rmsprop_hints,
+               "adadelta": _adadelta_hints, "adam": _adam_hints}
 
 
 # ---------------------------------------------------------------- comparing
@@ -795,7 +867,7 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
                 cf = {change: {part: v[step] for part, v in parts.items()}
                       for change, parts in changes.items()}
                 with np.errstate(all="ignore"):
-                    return _hints(kind, h, prev, right, cf, w, dw)
+                    return _hints(_Call(kind, h, prev, right, cf, w, dw))
 
             _check_values(kind, name, next_w, new, right,
                           {"candidates": candidates, "nonfinite": _nonfinite_hint(kind, prev)},
