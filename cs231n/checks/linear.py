@@ -415,6 +415,25 @@ def _train(cls, name, case, X, y, seed):
     return clf, rec, hist
 
 
+@dataclass
+class _Run:
+    """One training run of a case, as the sub-checks of
+    ``check_linear_classifier`` read it."""
+    name: str
+    case: TrainCase
+    X: np.ndarray
+    y: np.ndarray
+    clf: object
+    rec: _RecordingLoss
+    hist: object
+
+    @property
+    def label(self):
+        (N, D), C = self.X.shape, self.case.C
+        return (f"on test case '{self.case.name}' (N={N}, D={D}, C={C}, "
+                f"batch_size={self.case.batch_size})")
+
+
 def check_linear_classifier(cls, *, cases="visible", reference=None):
     """Check the minibatch SGD training loop and predict of ``LinearClassifier``.
 
@@ -432,90 +451,120 @@ def check_linear_classifier(cls, *, cases="visible", reference=None):
     count = 0
     for case in cases:
         X, y = _blobs(case)
-        N, D = X.shape
-        C = case.C
         X_before = X.copy()
         clf, rec, hist = _train(cls, name, case, X, y, seed=0)
         unchanged(name + ".train", {"X": X_before}, {"X": X})
-        label = f"on test case '{case.name}' (N={N}, D={D}, C={C}, batch_size={case.batch_size})"
-        calls = rec.calls
-        if len(calls) != case.num_iters:
-            fail(name, f"train called the loss {len(calls)} times for num_iters="
-                       f"{case.num_iters} {label}", "call it once per iteration")
-        if not isinstance(hist, (list, np.ndarray)) or len(hist) != case.num_iters:
-            fail(name, f"train should return the list of {case.num_iters} losses, one per "
+        run = _Run(name, case, X, y, clf, rec, hist)
+        count += _check_history(run) + _check_init(run) + _check_batches(run) + \
+            _check_steps(run) + _check_predict(run) + _check_sampling(cls, run) + \
+            _check_continues(run)
+    passed(name, count, f" ({label_set} cases)")
+
+
+def _check_history(run):
+    """One loss call per iteration, and the list of their losses returned."""
+    calls, hist, n = run.rec.calls, run.hist, run.case.num_iters
+    if len(calls) != n:
+        fail(run.name, f"train called the loss {len(calls)} times for num_iters={n} "
+                       f"{run.label}", "call it once per iteration")
+    if not isinstance(hist, (list, np.ndarray)) or len(hist) != n:
+        fail(run.name, f"train should return the list of {n} losses, one per "
                        f"iteration, got {type(hist).__name__}"
                        + (f" of length {len(hist)}" if hasattr(hist, '__len__') else ""))
-        W0 = calls[0]["W"]
-        if W0.shape != (D, C):
-            fail(name, f"W has shape {W0.shape} {label}, expected (D, C) = {(D, C)}",
-                 "C is the number of classes, y.max() + 1")
-        if not 1e-5 < np.std(W0) < 1e-2:
-            fail(name, f"the initial W has standard deviation {np.std(W0):.3g}",
-                 "initialise W = 0.001 * rng.standard_normal((D, C))")
-        rows = {(tuple(x), int(t)) for x, t in zip(X, y)}
-        for k, c in enumerate(calls):
-            if c["X"].shape != (case.batch_size, D) or c["y"].shape != (case.batch_size,):
-                fail(name, f"iteration {k} passed X_batch {c['X'].shape} and y_batch "
-                           f"{c['y'].shape} to the loss {label}",
-                     f"expected ({case.batch_size}, {D}) and ({case.batch_size},)")
-            if any((tuple(x), int(t)) not in rows for x, t in zip(c["X"], c["y"])):
-                fail(name, f"iteration {k}: the minibatch is not made of rows of X with "
+    return 1
+
+
+def _check_init(run):
+    """The first W: shape (D, C), small random values."""
+    (_, D), C = run.X.shape, run.case.C
+    W0 = run.rec.calls[0]["W"]
+    if W0.shape != (D, C):
+        fail(run.name, f"W has shape {W0.shape} {run.label}, expected (D, C) = {(D, C)}",
+             "C is the number of classes, y.max() + 1")
+    if not 1e-5 < np.std(W0) < 1e-2:
+        fail(run.name, f"the initial W has standard deviation {np.std(W0):.3g}",
+             "initialise W = 0.001 * rng.standard_normal((D, C))")
+    return 1
+
+
+def _check_batches(run):
+    """Each minibatch: its shape, rows of X with their own labels, the reg
+    given, and its loss in the history."""
+    D, bs = run.X.shape[1], run.case.batch_size
+    rows = {(tuple(x), int(t)) for x, t in zip(run.X, run.y)}
+    for k, c in enumerate(run.rec.calls):
+        if c["X"].shape != (bs, D) or c["y"].shape != (bs,):
+            fail(run.name, f"iteration {k} passed X_batch {c['X'].shape} and y_batch "
+                           f"{c['y'].shape} to the loss {run.label}",
+                 f"expected ({bs}, {D}) and ({bs},)")
+        if any((tuple(x), int(t)) not in rows for x, t in zip(c["X"], c["y"])):
+            fail(run.name, f"iteration {k}: the minibatch is not made of rows of X with "
                            "their own labels",
-                     "index X and y with the same sampled indices: X[idx], y[idx]")
-            if c["reg"] != case.reg:
-                fail(name, f"the loss got reg={c['reg']!r}, expected reg={case.reg!r}")
-            if not np.isclose(float(hist[k]), c["loss"], rtol=1e-12, atol=0):
-                fail(name, f"loss_history[{k}] = {float(hist[k]):.6g} but the loss "
+                 "index X and y with the same sampled indices: X[idx], y[idx]")
+        if c["reg"] != run.case.reg:
+            fail(run.name, f"the loss got reg={c['reg']!r}, expected reg={run.case.reg!r}")
+        if not np.isclose(float(run.hist[k]), c["loss"], rtol=1e-12, atol=0):
+            fail(run.name, f"loss_history[{k}] = {float(run.hist[k]):.6g} but the loss "
                            f"returned {c['loss']:.6g} at that iteration")
-        steps = [c["W"] for c in calls[1:]] + [clf.W]
-        for k, (c, W_next) in enumerate(zip(calls, steps)):
-            want = c["W"] - case.learning_rate * c["dW"]
-            if not isinstance(W_next, np.ndarray) or not np.allclose(W_next, want,
-                                                                   rtol=1e-12, atol=1e-15):
-                hint = ""
-                if isinstance(W_next, np.ndarray) and np.allclose(
-                        W_next, c["W"] + case.learning_rate * c["dW"]):
-                    hint = "you step uphill: W -= learning_rate * dW"
-                fail(name, f"after iteration {k} W is not W - learning_rate * dW {label}",
-                     hint or "each iteration should do W -= learning_rate * dW")
-        count += 5
+    return 2
 
-        pred = call(clf.predict, name + ".predict", X)
-        pred = array(pred, (N,), name + ".predict", "predict's output")
-        if pred.dtype.kind not in "iu":
-            fail(name + ".predict", f"labels should be integers, got dtype {pred.dtype}")
-        if not np.array_equal(pred, np.argmax(X @ clf.W, axis=1)):
-            fail(name + ".predict", "the labels are not the argmax of the scores X @ W",
-                 "use np.argmax(X @ self.W, axis=1)")
-        count += 1
 
-        # Reproducible with the given Generator, and really random batches.
-        _, rec_same, _ = _train(cls, name, case, X, y, seed=0)
-        _, rec_other, _ = _train(cls, name, case, X, y, seed=1)
-        same = all(np.array_equal(a["X"], b["X"]) for a, b in zip(rec.calls, rec_same.calls))
-        if not same:
-            fail(name, "two runs with the same rng seed sampled different minibatches",
-                 "sample with the Generator you are given, rng.choice(N, batch_size), "
-                 "not np.random")
-        if case.batch_size < N and all(np.array_equal(a["X"], b["X"])
-                                       for a, b in zip(rec.calls, rec_other.calls)):
-            fail(name, "two runs with different rng seeds used the same minibatches",
-                 "sample the minibatch at random with rng.choice(N, batch_size)")
-        count += 2
+def _check_steps(run):
+    """Every iteration: W -= learning_rate * dW."""
+    calls, lr = run.rec.calls, run.case.learning_rate
+    steps = [c["W"] for c in calls[1:]] + [run.clf.W]
+    for k, (c, W_next) in enumerate(zip(calls, steps)):
+        want = c["W"] - lr * c["dW"]
+        if not isinstance(W_next, np.ndarray) or not np.allclose(W_next, want,
+                                                               rtol=1e-12, atol=1e-15):
+            hint = ""
+            if isinstance(W_next, np.ndarray) and np.allclose(W_next, c["W"] + lr * c["dW"]):
+                hint = "you step uphill: W -= learning_rate * dW"
+            fail(run.name, f"after iteration {k} W is not W - learning_rate * dW {run.label}",
+                 hint or "each iteration should do W -= learning_rate * dW")
+    return 1
 
-        # A second call to train continues from the current W.
-        W_end = clf.W.copy()
-        seen = len(rec.calls)
-        call(clf.train, name + ".train", X, y, learning_rate=case.learning_rate,
-             reg=case.reg, num_iters=1, batch_size=case.batch_size,
-             rng=np.random.default_rng(2))
-        if len(rec.calls) <= seen or not np.allclose(rec.calls[seen]["W"], W_end):
-            fail(name, "calling train again restarted from a new W",
-                 "initialise W only when self.W is None")
-        count += 1
 
-    passed(name, count, f" ({label_set} cases)")
+def _check_predict(run):
+    """predict: integer labels, the argmax of the scores."""
+    name = run.name + ".predict"
+    pred = array(call(run.clf.predict, name, run.X), (run.X.shape[0],), name,
+                 "predict's output")
+    if pred.dtype.kind not in "iu":
+        fail(name, f"labels should be integers, got dtype {pred.dtype}")
+    if not np.array_equal(pred, np.argmax(run.X @ run.clf.W, axis=1)):
+        fail(name, "the labels are not the argmax of the scores X @ W",
+             "use np.argmax(X @ self.W, axis=1)")
+    return 1
+
+
+def _check_sampling(cls, run):
+    """Reproducible with the given Generator, and really random batches."""
+    _, rec_same, _ = _train(cls, run.name, run.case, run.X, run.y, seed=0)
+    _, rec_other, _ = _train(cls, run.name, run.case, run.X, run.y, seed=1)
+    calls = run.rec.calls
+    if not all(np.array_equal(a["X"], b["X"]) for a, b in zip(calls, rec_same.calls)):
+        fail(run.name, "two runs with the same rng seed sampled different minibatches",
+             "sample with the Generator you are given, rng.choice(N, batch_size), "
+             "not np.random")
+    if run.case.batch_size < run.X.shape[0] and all(
+            np.array_equal(a["X"], b["X"]) for a, b in zip(calls, rec_other.calls)):
+        fail(run.name, "two runs with different rng seeds used the same minibatches",
+             "sample the minibatch at random with rng.choice(N, batch_size)")
+    return 2
+
+
+def _check_continues(run):
+    """A second call to train continues from the current W."""
+    W_end = run.clf.W.copy()
+    seen = len(run.rec.calls)
+    call(run.clf.train, run.name + ".train", run.X, run.y,
+         learning_rate=run.case.learning_rate, reg=run.case.reg, num_iters=1,
+         batch_size=run.case.batch_size, rng=np.random.default_rng(2))
+    if len(run.rec.calls) <= seen or not np.allclose(run.rec.calls[seen]["W"], W_end):
+        fail(run.name, "calling train again restarted from a new W",
+             "initialise W only when self.W is None")
+    return 1
 
 
 def check_at_least(value, minimum, what):
