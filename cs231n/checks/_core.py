@@ -139,7 +139,7 @@ def check_kind(kind, allowed):
         raise ValueError(f"kind must be one of {tuple(allowed)}, got {kind!r}")
 
 
-def finite_loss(name, label, loss, grad, grad_name, hint=""):
+def finite_loss(name, label, loss, grad, *, grad_name, hint=""):
     """Fail when the loss or its gradient ``grad_name`` holds nan or inf.
 
     ``hint`` is the message's last line (empty for none).
@@ -150,7 +150,7 @@ def finite_loss(name, label, loss, grad, grad_name, hint=""):
         fail(name, f"{grad_name} is not finite (nan/inf in {grad_name}) on {label}", hint)
 
 
-def expect_value(name, what, value, expected, label, hints, tol):
+def expect_value(name, what, value, expected, *, label, hints, tol):
     """Fail unless the number ``value`` is close to ``expected``.
 
     Parameters

@@ -248,22 +248,23 @@ def _check_loss(fn, kind, cases, ref):
         expected_loss, expected_dW = float(ref[p + "loss"]), ref[p + "dW"]
         loss_hints, grad_hints = _loss_hints(kind, case, W, float(ref[p + "data_loss"]),
                                              ref[p + "data_dW"])
-        loss, dW = _call_loss(fn, name, W, X, y, reg)
+        loss, dW = _call_loss(fn, name, W, X, y=y, reg=reg)
         count += 3
 
         hint = ""
         if kind == "softmax" and case.offset:
             hint = (f"the scores here are near {case.offset:g} and exp overflows: subtract "
                     "each row's maximum score before np.exp (the max-shift)")
-        finite_loss(name, label, loss, dW, "dW", hint)
-        expect_value(name, "the loss", loss, expected_loss, label, loss_hints, LOSS_TOL)
+        finite_loss(name, label, loss, dW, grad_name="dW", hint=hint)
+        expect_value(name, "the loss", loss, expected_loss, label=label, hints=loss_hints,
+                     tol=LOSS_TOL)
         if not close(dW, expected_dW, **GRAD_TOL):
             i, got, want = worst_index(dW, expected_dW)
             hint = first_hint(dW, grad_hints, **GRAD_TOL)
             lines = [f"largest difference at dW[{i[0]}, {i[1]}]: "
                      f"analytic (yours) {got:.8g}, expected {want:.8g}"]
             if case.N * case.D * case.C <= 400:
-                num = numeric_grad(lambda w: _call_loss(fn, name, w, X, y, reg)[0],
+                num = numeric_grad(lambda w: _call_loss(fn, name, w, X, y=y, reg=reg)[0],
                                    W.copy())
                 lines.append(f"numeric gradient of your loss there: {float(num[i]):.8g}")
             fail(name, f"the gradient dW is wrong on {label}", *lines,
@@ -273,7 +274,7 @@ def _check_loss(fn, kind, cases, ref):
         if case.float32:
             # float32 inputs: the same answers, at a looser tolerance.
             W32, X32 = W.astype(np.float32), X.astype(np.float32)
-            loss, dW = _call_loss(fn, name, W32, X32, y, reg)
+            loss, dW = _call_loss(fn, name, W32, X32, y=y, reg=reg)
             tol = float32_tolerance()
             if not close(loss, expected_loss, **tol) or not close(dW, expected_dW, **tol):
                 fail(name, f"with float32 inputs (W, X) the result is off by more than "
@@ -284,7 +285,7 @@ def _check_loss(fn, kind, cases, ref):
     passed(name, count, f" ({label_set} cases)")
 
 
-def _call_loss(fn, name, W, X, y, reg):
+def _call_loss(fn, name, W, X, *, y, reg):
     before = {"W": W.copy(), "X": X.copy(), "y": y.copy()}
     out = call(fn, name, W, X, y, reg)
     unchanged(name, before, {"W": W, "X": X, "y": y})
@@ -332,7 +333,7 @@ def check_penalty(fn, kind, *, cases="visible", reference=None):
                  (0.5 * want, "you have half the expected value: the L1 part is "
                               "reg * sum(|W|), without a factor 0.5"),
                  (want / case.reg, "the penalty is not multiplied by reg")]
-        expect_value(name, "the penalty", value, want, label, hints, LOSS_TOL)
+        expect_value(name, "the penalty", value, want, label=label, hints=hints, tol=LOSS_TOL)
         grad_hints = [(2 * want_dW, "dW is twice the expected gradient: d/dW of "
                                     "0.5 * reg * W**2 is reg * W"),
                       (want_dW / case.reg, "dW is not multiplied by reg"),

@@ -464,7 +464,7 @@ def check_forward(kind, forward, *, cases="visible", reference=None):
     passed(name, count, f" ({label_set} cases)")
 
 
-def _numeric_at(forward, name, args, pos, index, dout):
+def _numeric_at(forward, name, args, *, pos, index, dout):
     """Centred difference of ``sum(forward(*args)[0] * dout)`` with respect to
     ``args[pos][index]``, using the student's own forward; None if it fails."""
     base = args[pos]
@@ -479,7 +479,7 @@ def _numeric_at(forward, name, args, pos, index, dout):
         return None
 
 
-def _backward_hints(kind, args, dout, name, want, inputs):
+def _backward_hints(kind, args, dout, *, name, want, inputs):
     """(value, message) candidates of the common bugs, for gradient ``name``."""
     x = args[0]
     alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
@@ -540,7 +540,7 @@ def _backward_hints(kind, args, dout, name, want, inputs):
             and not close(v, want, **GRAD_TOL)]
 
 
-def _accept_kinks(kind, x, alpha, dout, got, want):
+def _accept_kinks(kind, x, *, alpha, dout, got, want):
     """At x == 0 either one-sided derivative is right: there ``got`` is
     replaced by ``want`` when it is one of them.  Returns (got, mask of x != 0)."""
     if kind not in KINKED:
@@ -551,7 +551,7 @@ def _accept_kinks(kind, x, alpha, dout, got, want):
     return np.where(ok, want, got), ~zero
 
 
-def _unpack_grads(kind, result, args, dout, name, label):
+def _unpack_grads(kind, result, args, *, dout, name, label):
     """The student's gradients as a list of arrays, checked for type and shape."""
     x = args[0]
     if kind != "affine":
@@ -618,7 +618,7 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
                 f"{e}\n  on {label}\n  hint: check the shapes: dx = dout @ w.T is (N, M) @ (M, D),"
                 " dw = x2.T @ dout is (D, N) @ (N, M) with x2 = x.reshape(N, -1)") from e.__cause__
         unchanged(name, before, {"dout": dout}, who="a backward pass")
-        grads = _unpack_grads(kind, result, args, dout, name, label)
+        grads = _unpack_grads(kind, result, args, dout=dout, name=name, label=label)
         for pos, (gname, got) in enumerate(zip(_grad_names(kind), grads)):
             want = ref[p + gname]
             count += 1
@@ -628,7 +628,7 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
                      f"{gname}{list(i)} = {float(got[i])}"
                      + (f" at x = {float(x[i]):g}" if kind != "affine" else ""),
                      "hint: " + _nonfinite_hint(kind, backward=True))
-            got, smooth = _accept_kinks(kind, x, alpha, dout, got, want)
+            got, smooth = _accept_kinks(kind, x, alpha=alpha, dout=dout, got=got, want=want)
             if close(got, want, **GRAD_TOL):
                 continue
             i, yours, exp = worst_index(got, want)
@@ -636,13 +636,14 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
             lines = [f"largest difference at {gname}{list(i)} ({arg} there = "
                      f"{float(args[pos][i]):.6g}): analytic (yours) {yours:.8g}, "
                      f"expected {exp:.8g}"]
-            num = _numeric_at(forward, fname, args, pos, i, dout)
+            num = _numeric_at(forward, fname, args, pos=pos, index=i, dout=dout)
             if num is not None:
                 lines.append(f"numeric gradient of your {fname} there: {num:.8g}"
                              + (" (x = 0 is a kink: the centred difference averages both "
                                 "sides)" if kind in KINKED and abs(float(x[i])) < 1e-5 else ""))
             with np.errstate(all="ignore"):
-                hints = _backward_hints(kind, args, dout, gname, want, inputs)
+                hints = _backward_hints(kind, args, dout, name=gname, want=want,
+                                        inputs=inputs)
             hint = first_hint(got[smooth], [(v[smooth], m) for v, m in hints], **GRAD_TOL)
             if not forward_ok:
                 lines.append(f"note: your {fname} is wrong on this case too: fix it first, "
@@ -685,7 +686,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
         if kind == "softmax" and case.offset:
             hint = (f"hint: the scores here are near {case.offset:g} and exp over- or "
                     "underflows: subtract each row's maximum score before np.exp (the max-shift)")
-        finite_loss(name, label, loss, dscores, "dscores", hint)
+        finite_loss(name, label, loss, dscores, grad_name="dscores", hint=hint)
         onehot = np.eye(C)[y]
         loss_hints = [(N * want, "the loss is summed over the examples: divide by N (it is "
                                  "the mean over examples)")]
@@ -705,7 +706,7 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
                                                     "dscores = (p - onehot(y)) / N"))
         loss_hints = [(v, m) for v, m in loss_hints if not close(v, want, **OUT_TOL)]
         grad_hints = [(v, m) for v, m in grad_hints if not close(v, want_d, **GRAD_TOL)]
-        expect_value(name, "the loss", loss, want, label, loss_hints, OUT_TOL)
+        expect_value(name, "the loss", loss, want, label=label, hints=loss_hints, tol=OUT_TOL)
         if not close(dscores, want_d, **GRAD_TOL):
             i, got, exp = worst_index(dscores, want_d)
             lines = [f"largest difference at dscores{list(i)}: analytic (yours) {got:.8g}, "
@@ -912,7 +913,8 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         if not np.isfinite(loss):
             fail(name + ".loss", f"the loss is not finite ({loss}) on {label}",
                  "hint: subtract each row's maximum score before np.exp (the max-shift)")
-        expect_value(name + ".loss", "the loss", loss, want, label, loss_hints, OUT_TOL)
+        expect_value(name + ".loss", "the loss", loss, want, label=label, hints=loss_hints,
+                     tol=OUT_TOL)
         count += 3
         # Backprop order: the second layer first, so a right dW2 and db2 point
         # at the ReLU or the first layer.
@@ -931,7 +933,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
             i, got, exp = worst_index(g, want)
             lines = [f"largest difference at grads['{k}']{list(i)}: analytic (yours) {got:.8g}, "
                      f"expected {exp:.8g}"]
-            num = _numeric_net_at(net, name, W, k, i, X, y)
+            num = _numeric_net_at(net, name, W, key=k, index=i, X=X, y=y)
             if num is not None:
                 lines.append(f"numeric gradient of your loss there: {num:.8g}")
             hint = first_hint(g, grad_hints[k], **GRAD_TOL)
@@ -953,7 +955,7 @@ def _check_params_kept(net, name, shapes, W, what):
                  "parameters is the Solver's job")
 
 
-def _numeric_net_at(net, name, W, key, index, X, y):
+def _numeric_net_at(net, name, W, *, key, index, X, y):
     """Centred difference of the student's own loss with respect to one parameter."""
     def f(v):
         P = W[key].copy()

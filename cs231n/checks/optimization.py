@@ -685,7 +685,7 @@ def _and(names):
 
 # --------------------------------------------------------------------- check
 
-def _call_rule(rule, name, kind, w, dw, config, label):
+def _call_rule(rule, name, kind, *, w, dw, config, label):
     """Call the rule once: w and dw intact, a tuple (next_w, config) back."""
     before = {"w": w.copy(), "dw": dw.copy()}
     try:
@@ -721,7 +721,7 @@ def _call_rule(rule, name, kind, w, dw, config, label):
     return next_w, out
 
 
-def _check_config(kind, name, out, h, given, prev, right, shape, label):
+def _check_config(kind, name, out, *, h, given, prev, right, shape, label):
     """Every documented key: hyperparameters as given or at their defaults,
     state arrays of w's shape, t the solution's.  Returns the new state."""
     missing = [k for k in _keys(kind) if k not in out]
@@ -784,7 +784,7 @@ def _nonfinite_hint(kind, prev):
     return "look for a division by zero or the square root of a negative number"
 
 
-def _check_values(kind, name, next_w, new, right, hints, w, label):
+def _check_values(kind, name, next_w, *, new, right, hints, w, label):
     """The student's new state and next_w against the solution's, in the order
     the rule computes them; the first mismatch fails, naming the part.
 
@@ -859,8 +859,9 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
             dw = inputs["in_dw"][step].copy()
             prev = _state_before(kind, config, w)
             right = {part: values[step] for part, values in want.items()}
-            next_w, out = _call_rule(rule, name, kind, w, dw, config, label)
-            new = _check_config(kind, name, out, h, given, prev, right, w.shape, label)
+            next_w, out = _call_rule(rule, name, kind, w=w, dw=dw, config=config, label=label)
+            new = _check_config(kind, name, out, h=h, given=given, prev=prev, right=right,
+                                shape=w.shape, label=label)
             count += 2 + len(_keys(kind))
 
             def candidates(prev=prev, right=right, w=w, dw=dw, step=step):
@@ -869,9 +870,10 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
                 with np.errstate(all="ignore"):
                     return _hints(_Call(kind, h, prev, right, cf, w, dw))
 
-            _check_values(kind, name, next_w, new, right,
-                          {"candidates": candidates, "nonfinite": _nonfinite_hint(kind, prev)},
-                          w, label)
+            _check_values(kind, name, next_w, new=new, right=right,
+                          hints={"candidates": candidates,
+                                 "nonfinite": _nonfinite_hint(kind, prev)},
+                          w=w, label=label)
             count += len(STATE[kind]) + 1
             config = dict(out)
     passed(name, count, f" ({label_set} cases)")
@@ -935,7 +937,7 @@ class _Flat:
         return loss, {"theta": np.concatenate([np.ravel(grads[k]) for k in self.keys])}
 
 
-def _rule_run(net_cls, data, rule, learning_rate, goal, num_epochs):
+def _rule_run(net_cls, data, rule, *, learning_rate, goal, num_epochs):
     """One run of the search; ``(solver, error)`` as ``_training.train_until``."""
     D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
     net = net_cls(D, NET["hidden_dim"], C, weight_scale=NET["weight_scale"], reg=NET["reg"],
@@ -959,7 +961,8 @@ def _rule_search(fns, minimum):
     best, where = float("-inf"), None
     for kind, rates in RULE_SEARCH.items():
         for lr in rates:
-            solver, error = _rule_run(net_cls, data, fns[kind], lr, 2.0, STUDENT_EPOCHS)
+            solver, error = _rule_run(net_cls, data, fns[kind], learning_rate=lr, goal=2.0,
+                                      num_epochs=STUDENT_EPOCHS)
             at = "" if lr is None else f" at learning rate {lr:g}"
             if error:
                 raise _core.BelowThreshold(
@@ -969,7 +972,8 @@ def _rule_search(fns, minimum):
                 best, where = solver.best_val_acc, f"{kind}{at}, after {solver.epoch} epoch"
     if best < minimum:
         for lr in SGD_RATES:
-            solver, error = _rule_run(net_cls, data, sgd, lr, minimum, NET["num_epochs"])
+            solver, error = _rule_run(net_cls, data, sgd, learning_rate=lr, goal=minimum,
+                                      num_epochs=NET["num_epochs"])
             if solver is not None and solver.best_val_acc > best:
                 best = solver.best_val_acc
                 where = f"the package's sgd at learning rate {lr:g}, {solver.epoch} epochs"

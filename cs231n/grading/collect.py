@@ -102,7 +102,8 @@ def stage_submission(src_folder, release_folder, dest_folder, *, max_files=MAX_F
         found.submitted = set(expected)
         return found
     try:
-        _stage(fd, found, expected, release, dest, _Budget(max_files, max_bytes))
+        _stage(fd, found, expected=expected, release=release, dest=dest,
+               budget=_Budget(max_files, max_bytes))
     finally:
         os.close(fd)
     return found
@@ -123,7 +124,7 @@ class _Budget:
         self.bytes -= size
 
 
-def _stage(fd, found, expected, release, dest, budget):
+def _stage(fd, found, *, expected, release, dest, budget):
     names, complete = _list(fd, limit=10 * budget.files + len(expected) + 1)
     present = sorted(n for n in names if n.endswith(".ipynb"))
     for name in expected:
