@@ -125,3 +125,16 @@ def test_the_import_graph_is_read_right():
     assert "cs231n.contract" in GRAPH["cs231n.checks.linear"]
     assert "cs231n.grading.pipeline" in GRAPH[CLI]          # inside grade_command
     assert "cs231n.checks" in GRAPH["cs231n.registry"]
+
+
+def test_no_function_takes_six_positional_arguments():
+    """Are long parameter lists keyword-only (or a small context object)?"""
+    long = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args.posonlyargs + node.args.args
+                positional = [a.arg for a in args if a.arg not in ("self", "cls")]
+                if len(positional) >= 6:
+                    long.append(f"{name}.{node.name}({', '.join(positional)})")
+    assert long == []
