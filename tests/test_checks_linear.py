@@ -249,3 +249,38 @@ def test_check_at_least_prints_the_value_the_grader_reads(capsys):
     assert _core.SUCCESS_LINE.search(out)
     assert _core.claimed_value(out) == 0.9467
     assert _core.claimed_value("Traceback ... 0.5 is below the required 0.9") is None
+
+
+def _shown(shell, source):
+    """What the notebook shows of a cell: its traceback's text, colours removed."""
+    shown = []
+    original = shell._showtraceback
+    shell._showtraceback = lambda etype, evalue, stb: shown.append("\n".join(stb))
+    try:
+        shell.run_cell(source)
+    finally:
+        shell._showtraceback = original
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(shown))
+
+
+@pytest.mark.parametrize("body, ends", [
+    ("raise NotImplementedError('write the loss')", "NotImplementedError: write the loss"),
+    ("return W.sum() + X.missing, W",
+     "CheckFailure: svm_loss_naive raised AttributeError: 'numpy.ndarray' object has no "
+     "attribute 'missing'"),
+    ("return 1.0, 0 * W", "CheckFailure: svm_loss_naive: the loss is wrong on test case"),
+])
+def test_a_students_traceback_shows_no_frame_of_the_checks(body, ends):
+    """In IPython (the notebook), does the traceback of a stub, a crash and a
+    wrong answer show the student's cell and function and the check's
+    message, but no frame of cs231n/checks/?"""
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    shell.run_cell("from cs231n.checks import linear as checks")
+    shell.run_cell(f"def svm_loss_naive(W, X, y, reg):\n    {body}")
+    text = _shown(shell, "checks.check_svm_loss(svm_loss_naive)")
+    assert "----> 1 checks.check_svm_loss(svm_loss_naive)" in text, text
+    assert ends in text, text
+    assert "cs231n/checks" not in text and "_core.py" not in text, text
+    if "raise" in body or "missing" in body:
+        assert f"----> 2     {body}" in text, text

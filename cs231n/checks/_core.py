@@ -5,18 +5,61 @@ import math
 import re
 import sys
 import threading
+import types
 import warnings
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 REFERENCE_DIR = Path(__file__).with_name("reference")
 
 
+_CHECKS = str(Path(__file__).resolve().parent) + "/"
+
+
+def _student_frames(tb):
+    """A traceback of the frames of ``tb`` that are the student's: none of
+    this package's checks, none IPython hides (its own ``run_code``)."""
+    kept = []
+    while tb is not None:
+        frame = tb.tb_frame
+        if not (frame.f_code.co_filename.startswith(_CHECKS)
+                or frame.f_locals.get("__tracebackhide__")):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _short_traceback(exc):
+    """The traceback IPython shows for ``exc`` (its ``_render_traceback_``):
+    the student's cell and functions, and the message, without the frames
+    of the checks that called them."""
+    from IPython import get_ipython
+    cause = exc.__cause__
+    if cause is not None:
+        cause.__traceback__ = _student_frames(cause.__traceback__)
+    tb = _student_frames(exc.__traceback__)
+    shell = get_ipython()
+    if shell is None:
+        import traceback
+        return traceback.format_exception(type(exc), exc, tb)
+    return shell.InteractiveTB.structured_traceback(type(exc), exc.with_traceback(tb), tb)
+
+
 class CheckFailure(AssertionError):
-    """A graded function gave a wrong answer; the message says what and why."""
+    """A graded function gave a wrong answer; the message says what and why.
+
+    In a notebook its traceback ends in the student's cell and the message
+    (``_render_traceback_``): the checks' own frames are left out.
+    """
+
+    def _render_traceback_(self):
+        return _short_traceback(self)
 
 
 def fail(name, what, *lines):
@@ -80,7 +123,10 @@ def call(fn, name, *args, **kwargs):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return fn(*args, **kwargs)
-    except NotImplementedError:
+    except NotImplementedError as e:
+        # In a notebook, the traceback of the stub shows the student's cell
+        # and function only.
+        e._render_traceback_ = functools.partial(_short_traceback, e)
         raise
     except CheckFailure:
         raise
