@@ -23,6 +23,11 @@ c.CourseDirectory.ignore = [
 # solution (a small hyperparameter search) needs a few seconds.
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
+# nbgrader raises "Timeout waiting for IOPub output" when a cell's output
+# takes longer than this to arrive after the cell finished (nbclient's default
+# is 4 s): on a busy shared machine it does, and validate would fail a
+# correct notebook.
+c.Execute.iopub_timeout = 60
 
 # A student who deletes a test cell gets it back from the gradebook; one who
 # copies a test cell keeps the copy as an ordinary cell (see

@@ -339,3 +339,18 @@ def test_reference_values_are_in_step_with_solutions(aid):
             np.testing.assert_allclose(
                 stored[key], fresh[key], rtol=1e-10, atol=1e-12,
                 err_msg=f"{key} is out of date: run `make reference` and commit it")
+
+
+def test_validation_and_grading_wait_for_iopub_output_on_a_busy_machine():
+    """Do validate (the Validate button) and autograde wait a minute for a
+    cell's last output instead of nbclient's 4 s, which a busy shared machine
+    exceeds ("Timeout waiting for IOPub output")?"""
+    from nbgrader.preprocessors import Execute
+
+    from cs231n.grading.autograder import course_config
+    from cs231n.grading.preprocessors import CappedExecute
+    validator = course._validator(ROOT)
+    assert Execute in validator.preprocessors
+    # The validator makes its steps with itself as parent, as here.
+    for step in (Execute(parent=validator), CappedExecute(config=course_config(ROOT))):
+        assert step.iopub_timeout >= 60 and step.raise_on_iopub_timeout, step
