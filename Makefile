@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+KERNEL := $(VENV)/.kernel
+# The course's kernel runs numpy with one BLAS thread: on a shared server
+# beside other students' kernels, OpenBLAS threads spin against each other
+# (tests/benchmarks/bench_busy.py measures it).
+KERNEL_ENV := --env OPENBLAS_NUM_THREADS 1 --env OMP_NUM_THREADS 1 --env MKL_NUM_THREADS 1
 ASSIGNMENT ?=
 
 # Jupyter, IPython and matplotlib keep their state inside the repository.
@@ -23,7 +28,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 JOBS ?=
 
-.PHONY: lab test release validate reference grade samples demo bench bench-grading clean help
+.PHONY: lab test release validate reference grade samples demo bench bench-grading bench-busy clean help
 
 help:
 	@echo "make lab        open JupyterLab on assignments/ (installs .venv first)"
@@ -37,47 +42,54 @@ help:
 	@echo "                release, sample submissions, grade, report, all in .demo/ASSIGNMENT/"
 	@echo "make bench      print the speed ratios of the vectorised code"
 	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
+	@echo "make bench-busy      notebooks beside busy numpy processes vs their fair share"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n)"
 	$(BIN)/jupyter labextension list
 	touch $(STAMP)
 
-lab: $(STAMP)
+$(KERNEL): $(STAMP) Makefile
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n)" $(KERNEL_ENV)
+	touch $(KERNEL)
+
+lab: $(KERNEL)
 	cd $(CURDIR) && $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR)/assignments
 
-test: $(STAMP)
+test: $(KERNEL)
 	$(BIN)/python -m pytest
 
-release: $(STAMP)
+release: $(KERNEL)
 	$(BIN)/cs231n-course release $(ASSIGNMENT)
 
-validate: $(STAMP)
+validate: $(KERNEL)
 	$(BIN)/cs231n-course validate $(ASSIGNMENT)
 
-reference: $(STAMP)
+reference: $(KERNEL)
 	$(BIN)/cs231n-course reference $(ASSIGNMENT)
 
-grade: $(STAMP)
+grade: $(KERNEL)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_linear [JOBS=N]"; exit 2; }
 	$(BIN)/cs231n-course grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS),)
 
-samples: $(STAMP)
+samples: $(KERNEL)
 	$(BIN)/cs231n-course samples $(or $(ASSIGNMENT),a1_linear)
 
-demo: $(STAMP)
+demo: $(KERNEL)
 	$(BIN)/cs231n-course demo $(or $(ASSIGNMENT),a1_linear) $(if $(JOBS),--jobs $(JOBS),)
 
-bench: $(STAMP)
+bench: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_linear.py
 	$(BIN)/python tests/benchmarks/bench_neural_net.py
 	$(BIN)/python tests/benchmarks/bench_optim.py
 
-bench-grading: $(STAMP)
+bench-grading: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_grading.py
+
+bench-busy: $(KERNEL)
+	$(BIN)/python tests/benchmarks/bench_busy.py
 
 clean:
 	rm -rf $(VENV) $(STATE) .pytest_cache .demo

@@ -354,3 +354,16 @@ def test_validation_and_grading_wait_for_iopub_output_on_a_busy_machine():
     # The validator makes its steps with itself as parent, as here.
     for step in (Execute(parent=validator), CappedExecute(config=course_config(ROOT))):
         assert step.iopub_timeout >= 60 and step.raise_on_iopub_timeout, step
+
+
+def test_the_course_kernel_runs_numpy_with_one_blas_thread():
+    """Is the kernel the notebooks run in (the Makefile's `python3` spec) set to
+    one BLAS thread, so that it keeps its share of a busy shared server?"""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try:
+        spec = KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        pytest.fail("no python3 kernel spec: run `make` (it installs the course kernel)")
+    assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), spec.argv
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        assert (spec.env or {}).get(name) == "1", (name, spec.env)

@@ -736,8 +736,10 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     if not students:
         raise RuntimeError(f"no submissions in {course.root / 'submitted'}/*/{aid}")
     jobs = jobs or os.cpu_count() or 1
-    # One BLAS thread per kernel when several run at once: no oversubscription.
-    threads = 1 if jobs > 1 else None
+    # One BLAS thread per kernel and worker, as in the course's own kernel:
+    # beside each other or anything else on the machine, OpenBLAS threads
+    # spin against each other (make bench-busy).
+    threads = 1
     results = []
     autograders = queue.Queue()
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
