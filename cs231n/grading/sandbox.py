@@ -7,7 +7,9 @@ runs in a process started through this module::
     python -I -m cs231n.grading.sandbox --policy POLICY -- -m ipykernel_launcher -f FILE
     python -I -m cs231n.grading.sandbox --policy POLICY -- -m cs231n.grading.worker ...
 
-That *launcher* runs outside the sandbox: it sets the resource limits, joins
+(the grader starts it as ``python -I -c ...`` with this package's folder
+first on the path: the launcher, and the guest after it, run the grader's
+own copy of the package).  That *launcher* runs outside the sandbox: it sets the resource limits, joins
 a cgroup and replaces itself with ``bwrap`` (Debian's ``bubblewrap``, the
 sandbox of Flatpak), which starts the target in a *guest* Python.  What the
 guest sees is decided by bubblewrap, not by anything that runs in it:
@@ -66,6 +68,7 @@ KERNEL_NAME = "cs231n-sandbox"
 KERNEL_DISPLAY_NAME = "Python 3 (cs231n grading sandbox)"
 POLICY_ENV = "CS231N_SANDBOX_POLICY"     # kernel_env: the policy file of the next kernel
 GUEST = Path(__file__).with_name("guest")   # the guest's package: it runs as a folder
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding cs231n/
 BWRAP = "bwrap"
 _CGROUP_PREFIX = "cs231n-"
 PARENT_ENV = "CS231N_SANDBOX_PARENT"    # the launcher's parent (jupyter_client: JPY_PARENT_PID)
@@ -523,7 +526,17 @@ def launcher_argv(policy, argv):
     if not argv:
         raise ValueError("argv is empty: nothing to run")
     spec = policy.to_json() if isinstance(policy, Policy) else str(Path(policy).absolute())
-    return [sys.executable, "-I", "-m", "cs231n.grading.sandbox", "--policy", spec, "--", *argv]
+    return [*_launcher(), "--policy", spec, "--", *argv]
+
+
+def _launcher():
+    """``python -I`` running this very package's launcher: the package the
+    grader runs from (a copy of the course, say), not whichever one the
+    interpreter would find (``-I`` leaves the working folder and PYTHONPATH
+    out)."""
+    code = (f"import sys; sys.path.insert(0, {str(_PACKAGE_PARENT)!r}); "
+            "from cs231n.grading.sandbox import main; sys.exit(main(sys.argv[1:]))")
+    return [sys.executable, "-I", "-c", code]
 
 
 def describe_violations(violations):
@@ -574,8 +587,7 @@ def kernel_spec(dest_dir, *, name=KERNEL_NAME):
     Path
         The kernelspec folder.
     """
-    argv = [sys.executable, "-I", "-m", "cs231n.grading.sandbox",
-            "--policy-from-env", POLICY_ENV, "--", "-m", "ipykernel_launcher",
+    argv = [*_launcher(), "--policy-from-env", POLICY_ENV, "--", "-m", "ipykernel_launcher",
             "-f", "{connection_file}"]
     folder = Path(dest_dir) / "kernels" / name
     folder.mkdir(parents=True, exist_ok=True)
