@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from cs231n.checks import linear, neural_net, optimization
-from cs231n.grading import integrity, protocol, structure
+from cs231n import course, registry
+from cs231n.grading import integrity, protocol, samples, structure
 from cs231n.grading.collect import stage_submission
 from cs231n.grading.samples import cell_code
 from cs231n.notebook import read_notebook
@@ -299,35 +300,6 @@ def submission(name, items):
                        "metadata": {"nbgrader": {"solution": True, "grade_id": name}}}]}
 
 
-def verdict(judge, kind, obj):
-    graded = GRADED_BY_KIND[kind]
-    return integrity.check_function(judge, graded, submission(graded.name,
-                                                              _dependencies(obj)),
-                                    watch=WATCH)
-
-
-def _params(table):
-    return [pytest.param(kind, fn, id=f"{kind}-{fn.__name__}")
-            for kind, fns in table.items() for fn in fns]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind, obj", _params(variants.CORRECT))
-def test_integrity_passes_every_correct_variant(judge, kind, obj):
-    """Does a correct function, however written, get full points outside the kernel?"""
-    result = verdict(judge, kind, obj)
-    assert result.passed, result.reason
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind, obj", _params(variants.WRONG))
-def test_integrity_fails_every_wrong_variant(judge, kind, obj):
-    """Does every bug of the catalogue lose its points outside the kernel too?"""
-    result = verdict(judge, kind, obj)
-    assert not result.passed
-    assert result.reason
-
-
 HOSTILE = {
     "endless loop": ("def svm_loss_vectorized(W, X, y, reg):\n    while True:\n"
                      "        try:\n            pass\n        except BaseException:\n"
@@ -407,17 +379,20 @@ def test_helper_from_another_answer_cell_is_found(judge):
     assert result.passed, result.reason
 
 
-LATER = {"a2_neural_net": (neural_net, variants_a2),
-         "a3_optimization": (optimization, variants_a3)}
+def _corpus(aid):
+    return samples.load_corpus(course.corpus_path(aid))
 
 
-@pytest.fixture(scope="module", params=sorted(LATER))
-def later(request):
-    """An assignment after a1, its judge (fresh cases), checks and corpus."""
+# The assignments whose corpus has CORRECT and WRONG tables (kind -> variants).
+TABLED = [aid for aid in registry.assignments() if hasattr(_corpus(aid), "CORRECT")]
+
+
+@pytest.fixture(scope="module", params=TABLED)
+def tabled(request):
+    """An assignment, its judge (fresh cases), contract and corpus."""
     aid = request.param
-    module, corpus = LATER[aid]
     judge = integrity.Judge.for_assignment(aid, ROOT / "solutions" / aid, seed=2025)
-    return judge, module, corpus
+    return judge, registry.get(aid), _corpus(aid)
 
 
 def _variant_notebook(graded, variant, corpus):
@@ -433,12 +408,13 @@ def _variant_notebook(graded, variant, corpus):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("table", ["CORRECT", "WRONG"])
-def test_soundness_through_the_integrity_pass(later, table):
+def test_soundness_through_the_integrity_pass(tabled, table):
     """Through the sandboxed workers and proxies (opaque caches, a watched
-    params dict, configs), does every correct variant of a2 and a3 pass and
-    every wrong one fail, on inputs drawn for this run?"""
-    judge, module, corpus = later
-    by_kind = {g.kind: g for g in module.GRADED}
+    params dict, configs, a classifier trained with a trusted loss), does
+    every correct variant pass and every wrong one fail, on inputs drawn for
+    this run?"""
+    judge, contract, corpus = tabled
+    by_kind = {g.kind: g for g in contract.graded}
     # The notebooks are made here (inspect parses the corpus), the checks run
     # two at a time.
     jobs = [(by_kind[kind], _variant_notebook(by_kind[kind], v, corpus))
@@ -618,7 +594,8 @@ def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course, monkeypa
     monkeypatch.setattr(pipeline, "grade_student", broken)
     autograders = queue.Queue()
     autograders.put("the autograder")
-    result = pipeline._safe_grade(course, "a1", "sam", None, None, autograders, None)
+    result = pipeline._safe_grade(course, "a1", "sam", judge=None, kernel_dir=None,
+                                  autograders=autograders, limits=None, threads=None)
     assert autograders.get_nowait() == "the autograder"
     assert result.status == "failed" and result.why == "grader error: RuntimeError: boom"
     rows = {(c["notebook"], c["cell"]): c for c in result.cells}
@@ -1127,12 +1104,11 @@ def test_a_value_left_unmeasured_for_lack_of_time_is_no_tampering(gradebook_cour
     assert rows["test_softmax"]["reason"] == integrity.NOT_CHECKED
 
 
-@pytest.mark.parametrize("aid", sorted(LATER) + ["a1_linear"])
+@pytest.mark.parametrize("aid", sorted(registry.assignments()))
 def test_every_test_cell_is_verified_outside_the_kernel(aid):
     """Is every autograded test cell of the release either a graded function's
     (the integrity pass) or a value's that the grader measures itself, so that
     no cell's points rest on the student's kernel alone?"""
-    from cs231n import registry
     from cs231n.grading.samples import autograded_cells
     contract = registry.get(aid)
     covered = {(g.notebook, g.test_cell) for g in contract.graded + contract.recomputed}
