@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
            "load_answers", "split_regions", "defines", "definition_index",
-           "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS", "REGIONS"]
+           "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS",
+           "REGIONS"]
 
 # nbgrader's markers: a solution region (replaced in the release) and a
 # hidden-test region (removed from the release, restored when grading).

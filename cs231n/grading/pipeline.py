@@ -7,8 +7,8 @@
    (a submission that fails now must never show its old score).
 3. For each student, in ``--jobs`` parallel workers, within the limits of
    the assignment's contract (``registry.GradingLimits``: a time budget per
-   student, a time per cell, CPU and memory of kernels and workers): the submission staged where nbgrader reads it
-   (``collect``: no links, no special files, notebooks that parse, limits of
+   student, a time per cell, CPU and memory of kernels and workers): the
+   submission staged where nbgrader reads it (``collect``: no links, no special files, notebooks that parse, limits of
    number and size), nbgrader's autograde with the kernel in a sandbox, the
    integrity pass (``integrity``) and the final scores written back to the
    gradebook.  A grader error on a student sets that student's autograded
@@ -279,12 +279,10 @@ def prepare_gradebook(course, aid, students):
     stamp_file = course.root / ".grading" / f"{aid}.gradebook"
     stamp = _gradebook_stamp(course, aid)
     notebooks = {p.stem for p in (course.root / "solutions" / aid).glob("*.ipynb")}
-    try:
-        with Gradebook(course.db_url) as gb:
-            recorded = {nb.name for nb in gb.find_assignment(aid).notebooks}
-        current = recorded == notebooks and stamp_file.read_text() == stamp
-    except (MissingEntry, OSError):
-        current = False
+    current = False
+    if course.db.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+        with Gradebook(course.db_url) as gb, contextlib.suppress(MissingEntry):
+            current = {nb.name for nb in gb.find_assignment(aid).notebooks} == notebooks
     if not current:
         with tempfile.TemporaryDirectory() as tmp:
             code, out = nbgrader(course, "generate_assignment", aid, "--force",
@@ -339,7 +337,6 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=Non
     # holds the restored hidden tests); a look at the course or at the
     # grader's folder of kernels (other students' sockets) is reported.
     watch = [*course.watch(), Path(kernel_dir)]
-    # One BLAS thread per sandbox when several share the cores.
     kernel_limits, worker_limits = sandbox_limits(limits, threads=threads)
     policy = sandbox.Policy(workdir=course.autograded(sid, aid), watch=watch,
                             limits=kernel_limits)
@@ -645,11 +642,11 @@ def write_feedback(course, aid, results, autograder, *, timeout=FEEDBACK_TIMEOUT
                    student_timeout=STUDENT_FEEDBACK_TIMEOUT):
     """Feedback HTML for every student, safe to hand out.
 
-    One nbgrader run in ``autograder`` (an ``Autograder``, done grading: it
-    has nbgrader imported) makes the pages of the whole class.  A student still missing the page of a
-    notebook that was autograded is then retried alone, with a short time
-    limit: one student's problem, or a first run that timed out, never costs
-    another student's feedback.  Each folder is then sanitised (no script
+    One nbgrader run in ``autograder`` (an ``Autograder`` done grading: it
+    has nbgrader imported) makes the pages of the whole class.  A student
+    still missing the page of a notebook that was autograded is then retried
+    alone, with a short time limit: one student's problem, or a first run
+    that timed out, never costs another student's feedback.  Each folder is then sanitised (no script
     runs, no file of the student travels; ``report.sanitize_feedback``) and
     checked for hidden tests.  A student without every page is flagged
     ``no-feedback``, with the reason.

@@ -9,9 +9,10 @@ runs in a process started through this module::
 
 (the grader starts it as ``python -I -c ...`` with this package's folder
 first on the path: the launcher, and the guest after it, run the grader's
-own copy of the package).  That *launcher* runs outside the sandbox: it sets the resource limits, joins
-a cgroup and replaces itself with ``bwrap`` (Debian's ``bubblewrap``, the
-sandbox of Flatpak), which starts the target in a *guest* Python.  What the
+own copy of the package).  That *launcher* runs outside the sandbox: it sets
+the resource limits, joins a cgroup and replaces itself with ``bwrap``
+(Debian's ``bubblewrap``, the sandbox of Flatpak), which starts the target
+in a *guest* Python.  What the
 guest sees is decided by bubblewrap, not by anything that runs in it:
 
 - its own mount, PID, IPC, UTS, network, cgroup and user namespaces, no

@@ -2,12 +2,13 @@
 
     python -m cs231n.grading.worker --in FD --out FD
 
-The first message on ``--in`` is the spec: the notebook's code cells (``[{"grade_id", "source"}]`` in
-notebook order), for each graded name, the index of the cell that
-defines it and the answer cells before it (``{"targets": {name: {"index",
-"context"}}}``), and the trusted helpers of the assignment a check may pass
-to student code (``{"helpers": {name: "module:attribute"}}``).  Each name is loaded on first use, in a namespace of its
-own: the worker runs its defining cell alone; if a call then needs a name
+The first message on ``--in`` is the spec: the notebook's code cells
+(``[{"grade_id", "source"}]`` in notebook order), for each graded name, the
+index of the cell that defines it and the answer cells before it
+(``{"targets": {name: {"index", "context"}}}``), and the trusted helpers of
+the assignment a check may pass to student code (``{"helpers": {name:
+"module:attribute"}}``).  Each name is loaded on first use, in a namespace of
+its own: the worker runs its defining cell alone; if a call then needs a name
 from another answer cell (a helper the student wrote elsewhere), it runs the
 answer cells before it and the defining cell, each on its own, and tries
 again.  It then serves the grader's requests (call a function, create an
