@@ -11,8 +11,9 @@
    submission staged where nbgrader reads it (``collect``: no links, no
    special files, notebooks that parse, limits of number and size),
    nbgrader's autograde with the kernel in a sandbox, the integrity pass
-   (``integrity``) and the final scores written back to the gradebook.  A grader error on a student sets that student's autograded
-   scores to 0 (``zero_autograded``).
+   (``integrity``) and the final scores written back to the gradebook.  A
+   grader error on a student sets that student's autograded scores to 0
+   (``zero_autograded``).
 4. Feedback for every student (one nbgrader run, then each student still
    missing a page alone), sanitised; the grades exported to CSV; the report
    and a histogram of the scores (``report``: everything people read).
@@ -648,8 +649,8 @@ def write_feedback(course, aid, results, autograder, *, timeout=FEEDBACK_TIMEOUT
     alone, with a short time limit: one student's problem, or a first run
     that timed out, never costs another student's feedback.  Each folder is
     then sanitised (no script runs, no file of the student travels;
-    ``report.sanitize_feedback``) and checked for hidden tests.  A student without every page is flagged
-    ``no-feedback``, with the reason.
+    ``report.sanitize_feedback``) and checked for hidden tests.  A student
+    without every page is flagged ``no-feedback``, with the reason.
     """
     notebooks = sorted(p.name for p in (course.root / "solutions" / aid).glob("*.ipynb"))
     out = autograder.feedback(aid, timeout=timeout).log
