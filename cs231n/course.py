@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import given, registry
-from .install import PACKAGE_ROOT, venv_env
+from .install import PACKAGE_ROOT, nbgrader_config, venv_env
 from .notebook import (MARKERS, REGIONS, cell_source, load_answers, nbgrader_meta,
                        read_notebook, split_regions)
 
@@ -166,14 +166,7 @@ def find_leaks(source, released):
 
 def _validator(root, **traits):
     from nbgrader.validator import Validator
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = Config()
-    config_file = Path(root) / "nbgrader_config.py"
-    if config_file.exists():
-        config.merge(PyFileConfigLoader(config_file.name, path=str(root)).load_config())
-    return Validator(config=config, **traits)
+    return Validator(config=nbgrader_config(root), **traits)
 
 
 def validate_notebook(path, *, release=False, root=ROOT):

@@ -347,12 +347,12 @@ def test_validation_and_grading_wait_for_iopub_output_on_a_busy_machine():
     exceeds ("Timeout waiting for IOPub output")?"""
     from nbgrader.preprocessors import Execute
 
-    from cs231n.grading.autograder import course_config
     from cs231n.grading.preprocessors import CappedExecute
+    from cs231n.install import nbgrader_config
     validator = course._validator(ROOT)
     assert Execute in validator.preprocessors
     # The validator makes its steps with itself as parent, as here.
-    for step in (Execute(parent=validator), CappedExecute(config=course_config(ROOT))):
+    for step in (Execute(parent=validator), CappedExecute(config=nbgrader_config(ROOT))):
         assert step.iopub_timeout >= 60 and step.raise_on_iopub_timeout, step
 
 

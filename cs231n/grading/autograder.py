@@ -31,19 +31,7 @@ import os
 import sys
 from pathlib import Path
 
-
-def course_config(root):
-    """The course's nbgrader configuration, rooted at ``root``."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = Config()
-    path = Path(root) / "nbgrader_config.py"
-    if path.exists():
-        config.merge(PyFileConfigLoader(path.name, path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{Path(root) / 'gradebook.db'}"
-    return config
+from ..install import nbgrader_config
 
 
 def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=None,
@@ -53,7 +41,7 @@ def _config(root, timeout, kernel, kernel_manager=None, *, submitted_directory=N
 
     from .preprocessors import CappedExecute
 
-    config = course_config(root)
+    config = nbgrader_config(root)
     config.Execute.timeout = timeout
     config.Execute.kernel_name = kernel
     # The sandboxed kernel has no network the grader could reach: IPC sockets
@@ -111,7 +99,7 @@ def feedback(root, request):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = course_config(root)
+    config = nbgrader_config(root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     result = api.generate_feedback(request["feedback"], request.get("student"), force=True)
     return {"success": bool(result.get("success")), "log": result.get("log", "")[-20000:],
