@@ -358,7 +358,7 @@ def test_sandbox_dies_with_the_grader(course, tmp_path):
     marker = f"sleeper-{os.getpid()}"
     script = textwrap.dedent(f"""
         import sys, time
-        from cs231n.grading import sandbox
+        from cs231n.grading import sandbox, supervise
         p = sandbox.Policy(workdir={str(course[1])!r})
         supervise.start(["-c", "import time  # {marker}\\ntime.sleep(60)"], p)
         print("started", flush=True)
