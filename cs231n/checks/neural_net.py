@@ -370,6 +370,8 @@ def _run_forward(kind, forward, name, args, label):
 
 
 def _forward_hints(kind, args, want, inputs):
+    """(value, message) candidates of the common bugs of a forward pass: an
+    ignored alpha, the layer's own (``_FORWARD_HINTS``), the wrong sign."""
     x = args[0]
     alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
     hints = []
@@ -377,28 +379,47 @@ def _forward_hints(kind, args, want, inputs):
         hints.append((inputs["out_default"], f"your output is the one for the default alpha "
                                              f"{DEFAULT_ALPHA[kind]:g}: use the alpha you are "
                                              f"given ({alpha:g})"))
-    if kind == "affine":
-        w, b = args[1], args[2]
-        hints.append((want - b, "the bias b is not added"))
-        if x.ndim > 2:
-            hints.append((x.reshape(x.shape[0], -1, order="F") @ w + b,
-                          "x is flattened in Fortran (column) order: x.reshape(x.shape[0], -1) "
-                          "keeps numpy's row order, which matches w's rows"))
-    elif kind == "relu":
-        hints += [(x, "negative inputs pass through unchanged: ReLU sets them to 0"),
-                  (np.minimum(x, 0), "this is min(x, 0): ReLU keeps the positive part"),
-                  (np.abs(x), "this is |x|: ReLU sets negative inputs to 0")]
-    elif kind == "sigmoid":
-        hints.append((1 - want, "this is 1 / (1 + exp(x)): the sigmoid is 1 / (1 + exp(-x))"))
-    elif kind == "leaky_relu":
-        hints += [(np.maximum(x, 0), "negative inputs give 0: leaky ReLU gives alpha * x there"),
-                  (np.where(x > 0, alpha * x, x), "alpha multiplies the wrong side: leaky ReLU "
-                                                  "is x for x > 0 and alpha * x otherwise")]
-    elif kind == "elu":
-        hints.append((np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))),
-                      "for x <= 0 ELU is alpha * (exp(x) - 1): the - 1 is missing"))
+    if kind in _FORWARD_HINTS:
+        hints += _FORWARD_HINTS[kind](x, args, want, alpha)
     hints.append((-want, "the output has the wrong sign"))
     return [(v, m) for v, m in hints if not close(v, want, **OUT_TOL)]
+
+
+def _affine_forward_hints(x, args, want, alpha):
+    w, b = args[1], args[2]
+    hints = [(want - b, "the bias b is not added")]
+    if x.ndim > 2:
+        hints.append((x.reshape(x.shape[0], -1, order="F") @ w + b,
+                      "x is flattened in Fortran (column) order: x.reshape(x.shape[0], -1) "
+                      "keeps numpy's row order, which matches w's rows"))
+    return hints
+
+
+def _relu_forward_hints(x, args, want, alpha):
+    return [(x, "negative inputs pass through unchanged: ReLU sets them to 0"),
+            (np.minimum(x, 0), "this is min(x, 0): ReLU keeps the positive part"),
+            (np.abs(x), "this is |x|: ReLU sets negative inputs to 0")]
+
+
+def _sigmoid_forward_hints(x, args, want, alpha):
+    return [(1 - want, "this is 1 / (1 + exp(x)): the sigmoid is 1 / (1 + exp(-x))")]
+
+
+def _leaky_relu_forward_hints(x, args, want, alpha):
+    return [(np.maximum(x, 0), "negative inputs give 0: leaky ReLU gives alpha * x there"),
+            (np.where(x > 0, alpha * x, x), "alpha multiplies the wrong side: leaky ReLU "
+                                            "is x for x > 0 and alpha * x otherwise")]
+
+
+def _elu_forward_hints(x, args, want, alpha):
+    return [(np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))),
+             "for x <= 0 ELU is alpha * (exp(x) - 1): the - 1 is missing")]
+
+
+# Each layer's own forward hints (tanh has none but the common ones).
+_FORWARD_HINTS = {"affine": _affine_forward_hints, "relu": _relu_forward_hints,
+                  "sigmoid": _sigmoid_forward_hints, "leaky_relu": _leaky_relu_forward_hints,
+                  "elu": _elu_forward_hints}
 
 
 def _nonfinite_hint(kind, backward=False):
@@ -479,65 +500,102 @@ def _numeric_at(forward, name, args, *, pos, index, dout):
         return None
 
 
+@dataclass(frozen=True)
+class _Grad:
+    """One gradient of a backward pass, as its hints see it: the layer's
+    inputs ``args`` (``x`` first), ``dout``, the gradient's ``name`` and its
+    right value ``want``, the layer's ``alpha`` and the forward's ``out``."""
+    x: np.ndarray
+    args: tuple
+    dout: np.ndarray
+    name: str
+    want: np.ndarray
+    alpha: float
+    out: object
+
+
 def _backward_hints(kind, args, dout, *, name, want, inputs):
-    """(value, message) candidates of the common bugs, for gradient ``name``."""
-    x = args[0]
+    """(value, message) candidates of the common bugs, for gradient ``name``:
+    an ignored alpha, the layer's own (``_BACKWARD_HINTS``), an activation's
+    missing local gradient, the wrong sign."""
     alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
-    out = inputs.get("out")
+    g = _Grad(args[0], tuple(args), dout, name, want, alpha, inputs.get("out"))
     hints = []
     if "dx_default" in inputs:
         hints.append((inputs["dx_default"], f"your dx is the one for the default alpha "
                                             f"{DEFAULT_ALPHA[kind]:g}: keep the alpha of the "
                                             f"forward ({alpha:g}) in the cache and use it"))
-    N = x.shape[0]
-    if kind == "affine":
-        w = args[1]
-        if name == "dx" and w.shape[0] == w.shape[1]:
-            hints.append(((dout @ w).reshape(x.shape), "dx = dout @ w.T: w needs a transpose "
-                                                       "((N, M) @ (M, D) gives (N, D))"))
-        if name == "dw":
-            if w.shape[0] == w.shape[1]:
-                hints.append((want.T, "dw is transposed: x.T @ dout has w's shape (D, M)"))
-            hints.append((want / N, "dw is divided by N: a layer's backward does not average "
-                                    "over the batch (the loss already did)"))
-        if name == "db":
-            hints.append((want / N, "db is the mean of dout over the batch; the bias is added "
-                                    "to every row, so its gradient is the sum over the rows"))
-    elif kind == "relu":
-        hints += [(dout, "the gradient passes where x < 0: ReLU's output is constant 0 there, "
-                         "so dx must be 0 where x < 0"),
-                  (dout * (dout > 0), "the mask is taken from dout; it must come from the "
-                                      "forward's input x (keep it in the cache)"),
-                  (dout * (x < 0), "the mask is inverted: the gradient flows where x > 0"),
-                  (dout * np.maximum(x, 0), "dx is dout * relu(x): the local gradient is 1 where "
-                                            "x > 0 and 0 elsewhere, not relu(x)")]
-    elif kind == "sigmoid":
-        hints += [(dout * x * (1 - x), "you used x where the derivative needs s = sigmoid(x): "
-                                       "ds/dx = s * (1 - s), with s the forward's output"),
-                  (dout * out, "the factor (1 - s) is missing: ds/dx = s * (1 - s)")]
-    elif kind == "tanh":
-        hints += [(dout * (1 - x * x), "the derivative of tanh is 1 - tanh(x)**2, not "
-                                       "1 - x**2: use the forward's output"),
-                  (dout * (1 - out), "the derivative of tanh is 1 - tanh(x)**2")]
-    elif kind == "leaky_relu":
-        hints += [(dout * (x > 0), "for x < 0 the gradient is alpha * dout, not 0"),
-                  (np.where(x > 0, dout, alpha * x), "for x < 0 the gradient is alpha * dout, "
-                                                     "not alpha * x")]
-    elif kind == "elu":
-        hints += [(dout * np.where(x > 0, 1.0, x + alpha),
-                   "for x <= 0 the derivative of alpha * (exp(x) - 1) is alpha * exp(x), which "
-                   "is out + alpha with out the forward's output, not x + alpha"),
-                  (dout * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
-                   "the factor alpha is missing: the derivative for x <= 0 is alpha * exp(x)"),
-                  (dout * (x > 0), "for x <= 0 the gradient is dout * alpha * exp(x), not 0")]
-        if out is not None:
-            hints.append((dout * np.where(x > 0, 1.0, out + 1.0),
-                          "for x <= 0 the derivative is out + alpha, not out + 1"))
+    hints += _BACKWARD_HINTS[kind](g)
     if kind in ACTIVATIONS:
         hints.append((dout, "dx equals dout: the local gradient of the activation is missing"))
     hints.append((-want, f"{name} has the wrong sign"))
     return [(v, m) for v, m in hints if np.shape(v) == want.shape
             and not close(v, want, **GRAD_TOL)]
+
+
+def _affine_backward_hints(g):
+    w, N, hints = g.args[1], g.x.shape[0], []
+    if g.name == "dx" and w.shape[0] == w.shape[1]:
+        hints.append(((g.dout @ w).reshape(g.x.shape), "dx = dout @ w.T: w needs a transpose "
+                                                       "((N, M) @ (M, D) gives (N, D))"))
+    if g.name == "dw":
+        if w.shape[0] == w.shape[1]:
+            hints.append((g.want.T, "dw is transposed: x.T @ dout has w's shape (D, M)"))
+        hints.append((g.want / N, "dw is divided by N: a layer's backward does not average "
+                                  "over the batch (the loss already did)"))
+    if g.name == "db":
+        hints.append((g.want / N, "db is the mean of dout over the batch; the bias is added "
+                                  "to every row, so its gradient is the sum over the rows"))
+    return hints
+
+
+def _relu_backward_hints(g):
+    x, dout = g.x, g.dout
+    return [(dout, "the gradient passes where x < 0: ReLU's output is constant 0 there, "
+                   "so dx must be 0 where x < 0"),
+            (dout * (dout > 0), "the mask is taken from dout; it must come from the "
+                                "forward's input x (keep it in the cache)"),
+            (dout * (x < 0), "the mask is inverted: the gradient flows where x > 0"),
+            (dout * np.maximum(x, 0), "dx is dout * relu(x): the local gradient is 1 where "
+                                      "x > 0 and 0 elsewhere, not relu(x)")]
+
+
+def _sigmoid_backward_hints(g):
+    return [(g.dout * g.x * (1 - g.x), "you used x where the derivative needs s = sigmoid(x): "
+                                       "ds/dx = s * (1 - s), with s the forward's output"),
+            (g.dout * g.out, "the factor (1 - s) is missing: ds/dx = s * (1 - s)")]
+
+
+def _tanh_backward_hints(g):
+    return [(g.dout * (1 - g.x * g.x), "the derivative of tanh is 1 - tanh(x)**2, not "
+                                       "1 - x**2: use the forward's output"),
+            (g.dout * (1 - g.out), "the derivative of tanh is 1 - tanh(x)**2")]
+
+
+def _leaky_relu_backward_hints(g):
+    return [(g.dout * (g.x > 0), "for x < 0 the gradient is alpha * dout, not 0"),
+            (np.where(g.x > 0, g.dout, g.alpha * g.x), "for x < 0 the gradient is alpha * "
+                                                       "dout, not alpha * x")]
+
+
+def _elu_backward_hints(g):
+    x, dout, alpha = g.x, g.dout, g.alpha
+    hints = [(dout * np.where(x > 0, 1.0, x + alpha),
+              "for x <= 0 the derivative of alpha * (exp(x) - 1) is alpha * exp(x), which "
+              "is out + alpha with out the forward's output, not x + alpha"),
+             (dout * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
+              "the factor alpha is missing: the derivative for x <= 0 is alpha * exp(x)"),
+             (dout * (x > 0), "for x <= 0 the gradient is dout * alpha * exp(x), not 0")]
+    if g.out is not None:
+        hints.append((dout * np.where(x > 0, 1.0, g.out + 1.0),
+                      "for x <= 0 the derivative is out + alpha, not out + 1"))
+    return hints
+
+
+# Each layer's own backward hints.
+_BACKWARD_HINTS = {"affine": _affine_backward_hints, "relu": _relu_backward_hints,
+                   "sigmoid": _sigmoid_backward_hints, "tanh": _tanh_backward_hints,
+                   "leaky_relu": _leaky_relu_backward_hints, "elu": _elu_backward_hints}
 
 
 def _accept_kinks(kind, x, *, alpha, dout, got, want):
