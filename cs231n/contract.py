@@ -114,10 +114,3 @@ class Assignment:
             if entry.notebook not in self.notebooks:
                 raise ValueError(f"{self.id}: {entry.name} is graded in {entry.notebook}, "
                                  f"which is not one of its notebooks {self.notebooks}")
-
-    def find_helper(self, obj):
-        """The name of the trusted helper ``obj`` is an instance of, or None."""
-        for name, cls in self.helpers.items():
-            if isinstance(obj, cls):
-                return name
-        return None

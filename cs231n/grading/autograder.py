@@ -89,6 +89,12 @@ def grade(root, request, on_notebook=None):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    return _answer(result)
+
+
+def _answer(result):
+    """The answer line of an NbGraderAPI result: success, and the tails of
+    its log and error."""
     return {"success": bool(result.get("success")), "log": result.get("log", "")[-20000:],
             "error": result.get("error", "")[-5000:]}
 
@@ -102,8 +108,7 @@ def feedback(root, request):
     config = nbgrader_config(root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     result = api.generate_feedback(request["feedback"], request.get("student"), force=True)
-    return {"success": bool(result.get("success")), "log": result.get("log", "")[-20000:],
-            "error": result.get("error", "")[-5000:]}
+    return _answer(result)
 
 
 def main(argv=None):

@@ -59,6 +59,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..install import PACKAGE_ROOT
+
 __all__ = [
     "Limits", "Policy", "SandboxUnavailable", "KERNEL_NAME", "POLICY_ENV", "PASSED_ENV",
     "require", "bwrap_argv", "launcher_argv", "kernel_spec", "kernel_env", "read_violations",
@@ -69,7 +71,6 @@ KERNEL_NAME = "cs231n-sandbox"
 KERNEL_DISPLAY_NAME = "Python 3 (cs231n grading sandbox)"
 POLICY_ENV = "CS231N_SANDBOX_POLICY"     # kernel_env: the policy file of the next kernel
 GUEST = Path(__file__).with_name("guest")   # the guest's package: it runs as a folder
-_PACKAGE_PARENT = Path(__file__).resolve().parents[2]   # the folder holding cs231n/
 BWRAP = "bwrap"
 _CGROUP_PREFIX = "cs231n-"
 PARENT_ENV = "CS231N_SANDBOX_PARENT"    # the launcher's parent (jupyter_client: JPY_PARENT_PID)
@@ -535,7 +536,7 @@ def _launcher():
     grader runs from (a copy of the course, say), not whichever one the
     interpreter would find (``-I`` leaves the working folder and PYTHONPATH
     out)."""
-    code = (f"import sys; sys.path.insert(0, {str(_PACKAGE_PARENT)!r}); "
+    code = (f"import sys; sys.path.insert(0, {str(PACKAGE_ROOT)!r}); "
             "from cs231n.grading.sandbox import main; sys.exit(main(sys.argv[1:]))")
     return [sys.executable, "-I", "-c", code]
 
