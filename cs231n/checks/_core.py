@@ -179,6 +179,57 @@ def unchanged(name, before, after, who="a loss function", where=""):
                  "and copy before changing a slice of it.")
 
 
+@contextlib.contextmanager
+def inputs_kept(name, inputs, who="a loss function", where=""):
+    """Check the values computed inside the block, then that ``inputs`` were kept.
+
+    ``inputs`` maps labels to the very arrays given to the student's code;
+    they are copied on entry.  On leaving the block:
+
+    - every check inside passed but an input changed: the failure says first
+      that the values are right and the mutation is the only problem;
+    - a check inside failed and an input changed too: its message gets the
+      mutation as one more cause (the changed input may also be why the
+      values are wrong).
+
+    ``who`` names the kind of function ("an update rule"), ``where`` the test
+    case (both for the message).
+    """
+    before = {label: np.array(a, copy=True) for label, a in inputs.items()}
+
+    def changed():
+        return [label for label, old in before.items()
+                if not np.array_equal(old, inputs[label], equal_nan=True)]
+
+    try:
+        yield
+    except CheckFailure as e:
+        labels = changed()
+        if not labels:
+            raise
+        raise CheckFailure(
+            f"{e}\n  also: {_mutation(labels, who, where)}\n"
+            f"  {_mutation_fix(labels, who)}") from None
+    labels = changed()
+    if labels:
+        fail(name, "the values are right; the only problem: " + _mutation(labels, who, where),
+             _mutation_fix(labels, who))
+
+
+def _mutation(labels, who, where):
+    what = " and ".join(labels)
+    return (f"the input{'s' if len(labels) > 1 else ''} {what} "
+            f"{'were' if len(labels) > 1 else 'was'} modified in place"
+            + (f" on {where}" if where else ""))
+
+
+def _mutation_fix(labels, who):
+    label = labels[0]
+    return (f"{who} must leave its inputs alone: write `{label} = {label} - ...` "
+            f"(a new array) instead of `{label} -= ...`, and copy an array before "
+            f"changing a slice of it (`d = {label}.copy()`, then `d[...] = ...`).")
+
+
 def check_kind(kind, allowed):
     """Raise ValueError unless ``kind`` is one of ``allowed`` (a misspelt option)."""
     if kind not in allowed:
