@@ -82,6 +82,11 @@ def test_every_graded_kind_has_right_and_wrong_variants():
     ("adam", V.adam_no_bias_correction, "bias correction is missing"),
     ("adam", V.adam_t_after_correction, "increment t before the bias correction"),
     ("adam", V.adam_t_never_updated, "t is never incremented"),
+    ("adam", V.adam_t_starts_at_1, r"t starts at 1 when the config has no 't' "
+                                   r"\(config.setdefault\('t', 1\)\?\), so your first step "
+                                   r"uses t = 2"),
+    ("adam", V.adam_t_starts_at_1_counted_after, r"t starts at 1 .*, so your first step is "
+                                                 r"right .*, but the t you store is one ahead"),
     ("adam", V.adam_epsilon_inside_sqrt, "epsilon is inside the square root"),
     ("adam", V.adam_correction_on_v_only, "only v is bias-corrected"),
     ("adam", V.adam_stores_corrected_moments, "holds the bias-corrected m"),
@@ -92,12 +97,14 @@ def test_every_graded_kind_has_right_and_wrong_variants():
     ("rmsprop", V.rmsprop_decay_swapped, "decay_rate and 1 - decay_rate are swapped"),
     ("rmsprop", V.rmsprop_none_config, "config may be None"),
     ("rmsprop", V.rmsprop_wrong_default, "documented default 0.01"),
+    ("rmsprop", V.rmsprop_mutates_w, "input w was modified in place"),
     ("adagrad", V.adagrad_epsilon_inside_sqrt, "epsilon is inside the square root"),
     ("adagrad", V.adagrad_cache_replaced, "AdaGrad accumulates"),
     ("adagrad", V.adagrad_mutates_dw, "input dw was modified in place"),
     ("adadelta", V.adadelta_epsilon_outside_sqrt, "epsilon is outside the square roots"),
     ("adadelta", V.adadelta_rho_swapped, "rho and 1 - rho are swapped"),
     ("adadelta", V.adadelta_delta_of_gradients, "squared steps"),
+    ("adadelta", V.adadelta_mutates_w, "input w was modified in place"),
     ("sgd_momentum", V.sgd_momentum_wrong_sign, "velocity has the wrong sign"),
     ("sgd_momentum", V.sgd_momentum_uphill, "velocity has the wrong sign"),
     ("sgd_momentum", V.sgd_momentum_mutates_w, "input w was modified in place"),
@@ -108,6 +115,7 @@ def test_every_graded_kind_has_right_and_wrong_variants():
     ("nesterov_momentum", V.nesterov_momentum_plain, "look-ahead correction"),
     ("nesterov_momentum", V.nesterov_momentum_aliased_v_prev, r"v_prev = v\.copy\(\)"),
     ("nesterov_momentum", V.nesterov_momentum_stores_step, "holds the whole step"),
+    ("nesterov_momentum", V.nesterov_momentum_mutates_w, "input w was modified in place"),
 ])
 def test_failure_names_the_bug(kind, rule, hint):
     """Does the message name the common bug (on the visible cases already),
@@ -141,6 +149,65 @@ def test_mid_run_cases_name_the_wrong_part(kind, rule, part):
     assert f"test case '{case}'" in msg and re.search(r"call \d of \d", msg)
     assert re.search(r"largest difference at \w+\[[\d, ]*\].*yours -?[\d.e-]+, expected", msg)
     assert "expected " in msg and " = " in msg and "hint: " in msg
+
+
+@pytest.mark.parametrize("kind, rule, label", [
+    ("sgd_momentum", V.sgd_momentum_mutates_w, "w"),
+    ("nesterov_momentum", V.nesterov_momentum_mutates_w, "w"),
+    ("adagrad", V.adagrad_mutates_dw, "dw"),
+    ("rmsprop", V.rmsprop_mutates_w, "w"),
+    ("adadelta", V.adadelta_mutates_w, "w"),
+    ("adam", V.adam_mutates_w, "w"),
+])
+def test_right_values_changed_in_place_say_so_first(kind, rule, label):
+    """Does a rule whose values are right but that changes an input in place
+    hear first that its values are right and the change is the only problem,
+    with the fix (a new array, not -=)?"""
+    with pytest.raises(CheckFailure) as info:
+        checks.check_update_rule(kind, rule)
+    msg = str(info.value)
+    assert re.search(rf"the values are right; the only problem: the input {label} was "
+                     rf"modified in place on test case 'defaults' .*call 1 of 3", msg), msg
+    assert f"`{label} = {label} - ...` (a new array) instead of `{label} -= ...`" in msg
+    assert "is wrong on" not in msg and "also:" not in msg
+
+
+def test_wrong_values_changed_in_place_name_both():
+    """Does a rule with a wrong value that also changes w in place get the
+    value's message and hint first, and the change as one more cause?"""
+    with pytest.raises(CheckFailure) as info:
+        checks.check_update_rule("rmsprop", V.rmsprop_mutates_w_decay_swapped)
+    msg = str(info.value)
+    assert "config['cache'] is wrong on" in msg and "values are right" not in msg
+    assert re.search(r"decay_rate and 1 - decay_rate are swapped.*\n  also: the input w was "
+                     r"modified in place on test case", msg, re.S), msg
+    assert msg.index("is wrong on") < msg.index("also:")
+
+
+def adam_t_counted_twice(w, dw, config=None):
+    """t goes up by two per call (a second increment left in the code)."""
+    next_w, config = V.adam_new_arrays(w, dw, config)
+    config["t"] += 1
+    return next_w, config
+
+
+def test_a_count_that_goes_up_by_two_is_not_taken_for_a_start_at_1():
+    """Is an Adam whose t goes up by two per call told that t counts the calls,
+    not that t starts at 1 (both are 2 after the first call)?"""
+    with pytest.raises(CheckFailure, match="t counts the calls") as info:
+        checks.check_update_rule("adam", adam_t_counted_twice)
+    assert "starts at 1" not in str(info.value)
+
+
+def test_the_t_plus_1_counterfactual_is_a_count_from_1():
+    """Is the stored counterfactual cf_t_plus_1 what an Adam whose t starts at
+    1 computes on the first call of a case without t (its hint says so)?"""
+    case = next(c for c in checks.CASES["adam"]["visible"] if c.name == "defaults")
+    inputs = checks._inputs("adam", case)
+    next_w, _ = V.adam_t_starts_at_1(inputs["in_w"].copy(), inputs["in_dw"][0].copy(),
+                                     checks._first_config(inputs))
+    stored = stored_reference(checks.AID)[f"adam/{case.name}/cf_t_plus_1/next_w"]
+    np.testing.assert_allclose(next_w, stored[0], rtol=1e-12, atol=0)
 
 
 def test_failure_names_the_call():

@@ -5,8 +5,6 @@ and is pure in ``w``.  A test case calls the student's rule 1 to 5 times in a
 row, as the Solver does, feeding back the config it returned, with a fresh
 gradient each time.  After every call the check looks at:
 
-- ``w`` and ``dw``: they must be intact (the rule may update the arrays of
-  its config in place, as CS231n's rules do);
 - the config: every documented key present, the hyperparameters as given or
   at their documented defaults, the state arrays of ``w``'s shape, Adam's
   ``t`` an integer;
@@ -17,7 +15,11 @@ gradient each time.  After every call the check looks at:
   step ``next_w - w``, so that a wrong step cannot hide behind a large ``w``.
   The first mismatch names the call and the part, with the worst index and
   both values; a wrong ``next_w`` after a right state says that the state is
-  right and the step computed from it is wrong.
+  right and the step computed from it is wrong;
+- ``w`` and ``dw``: they must be intact (the rule may update the arrays of
+  its config in place, as CS231n's rules do).  A rule that changes one is
+  told first whether its values are right (``_core.inputs_kept``): then the
+  change is the only problem; if not, it is one more cause.
 
 The visible cases start from the documented zeros or from a given state; the
 hidden cases and the grader's unseen cases start mid-run (a given state,
@@ -30,8 +32,9 @@ bug that is the right formula applied to the wrong numbers: ``make_reference``
 also runs the solution on changed inputs and stores what it returns next to
 the reference, as *counterfactuals* (``<kind>/<case>/cf_<change>/<part>``),
 e.g. momentum with ``learning_rate`` negated (a velocity of the wrong sign),
-Adam with ``t = 10**9`` (no bias correction), Nesterov's inputs given to the
-sgd_momentum solution (no look-ahead).  The other hints are wrong formulas
+Adam with ``t = 10**9`` (no bias correction) or ``t + 1`` (a step count that
+starts at 1), Nesterov's inputs given to the sgd_momentum solution (no
+look-ahead).  The other hints are wrong formulas
 on the solution's numbers (Adam with only ``v`` bias-corrected takes the
 solution's step times ``1 - beta1**t``).
 
@@ -52,7 +55,7 @@ import numpy as np
 from ..contract import Assignment, Given
 from . import _core, _training, neural_net
 from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, fail,
-                    first_hint, passed, scalar, select_cases, unchanged, worst_index)
+                    first_hint, inputs_kept, passed, scalar, select_cases, worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
 
@@ -309,6 +312,9 @@ def _counterfactuals(kind, config, dw, solutions, hyper_given):
         # incremented after the bias correction.  From t = 0 that divides by 0.
         t = int(config["t"])
         out["t_minus_1"] = changed("next_w", t=t - 1) if t > 0 else (("next_w",), None)
+        # Given t + 1: a count that starts at 1 (config.setdefault("t", 1)),
+        # incremented before the correction, so the first step uses t = 2.
+        out["t_plus_1"] = changed("next_w", t=1 + t)
     return out
 
 
@@ -686,8 +692,8 @@ def _and(names):
 # --------------------------------------------------------------------- check
 
 def _call_rule(rule, name, kind, *, w, dw, config, label):
-    """Call the rule once: w and dw intact, a tuple (next_w, config) back."""
-    before = {"w": w.copy(), "dw": dw.copy()}
+    """Call the rule once: a tuple (next_w, config) back (``check_update_rule``
+    checks that w and dw are intact)."""
     try:
         result = call(rule, name, w, dw, _copy_config(config))
     except CheckFailure as e:
@@ -707,7 +713,6 @@ def _call_rule(rule, name, kind, *, w, dw, config, label):
         if not hint:
             raise
         raise CheckFailure(f"{e}\n  on {label}\n  hint: {hint}") from cause
-    unchanged(name, before, {"w": w, "dw": dw}, who="an update rule", where=label)
     if not isinstance(result, tuple) or len(result) != 2:
         fail(name, f"should return a tuple (next_w, config), got {type(result).__name__}"
                    + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
@@ -721,9 +726,13 @@ def _call_rule(rule, name, kind, *, w, dw, config, label):
     return next_w, out
 
 
-def _check_config(kind, name, out, *, h, given, prev, right, shape, label):
+def _check_config(kind, name, out, *, h, given, prev, right, shape, label, t_hint=None):
     """Every documented key: hyperparameters as given or at their defaults,
-    state arrays of w's shape, t the solution's.  Returns the new state."""
+    state arrays of w's shape, t the solution's.  Returns the new state.
+
+    ``t_hint`` is called on a wrong step count only: (t) -> the hint of a
+    count that starts at 1 (``_t_start_hint``), or "".
+    """
     missing = [k for k in _keys(kind) if k not in out]
     if missing:
         key = missing[0]
@@ -756,11 +765,43 @@ def _check_config(kind, name, out, *, h, given, prev, right, shape, label):
         if int(t) != want:
             hint = ("t is never incremented: add 1 to config['t'] on every call, before the "
                     "bias correction" if int(t) == prev[key]
-                    else "t counts the calls: it goes up by exactly one per call")
+                    else (t_hint and t_hint(int(t)))
+                    or "t counts the calls: it goes up by exactly one per call")
             fail(name, f"config['{key}'] is {int(t)} after the call, expected {want} "
                        f"(it was {prev[key]} before) on {label}", "hint: " + hint)
         new[key] = int(t)
     return new
+
+
+def _t_start_hint(rule, name, *, t, want, config, w, dw, first_step):
+    """The hint of an Adam whose step count starts at 1 when the caller gives
+    none (``config.setdefault("t", 1)``, CS231n's starter code of 2017), or "".
+
+    Such a rule returns ``t`` one too large on a call without ``t`` only; it is
+    told apart from one that counts two per call by calling it once more with
+    ``t = 0`` given.  ``first_step`` : () -> "t = 2" when the rule's step is
+    the solution's given ``t + 1``, "right" when it is the solution's, else "".
+    """
+    if (config is not None and "t" in config) or t != want + 1:
+        return ""
+    probe = {**(_copy_config(config) or {}), "t": want - 1}
+    try:
+        result = call(rule, name, w.copy(), dw.copy(), probe)
+        counted = result[1]["t"]
+    except (CheckFailure, LookupError, TypeError):
+        return ""
+    if isinstance(counted, (bool, np.bool_)) or not isinstance(counted, (int, np.integer)) \
+            or int(counted) != want:
+        return ""
+    used = {"t = 2": "so your first step uses t = 2 in the bias correction",
+            "right": "so your first step is right (it corrects with t = 1 before the "
+                     "increment), but the t you store is one ahead of the steps taken and a "
+                     "run that goes on from a given t corrects with the wrong one"
+            }.get(first_step(), "so your t is one ahead of the steps taken")
+    return (f"t starts at 1 when the config has no 't' (config.setdefault('t', 1)?), {used}: "
+            f"t counts the steps taken so far, so it starts at 0, config.setdefault('t', 0), "
+            f"and is incremented before the bias correction, so that the first step uses "
+            f"t = 1")
 
 
 def _state_before(kind, config, w):
@@ -859,22 +900,40 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
             dw = inputs["in_dw"][step].copy()
             prev = _state_before(kind, config, w)
             right = {part: values[step] for part, values in want.items()}
-            next_w, out = _call_rule(rule, name, kind, w=w, dw=dw, config=config, label=label)
-            new = _check_config(kind, name, out, h=h, given=given, prev=prev, right=right,
-                                shape=w.shape, label=label)
-            count += 2 + len(_keys(kind))
+            # The rule gets copies: the checks compare with w and dw as they were.
+            given_w, given_dw = w.copy(), dw.copy()
+            with inputs_kept(name, {"w": given_w, "dw": given_dw}, who="an update rule",
+                             where=label):
+                next_w, out = _call_rule(rule, name, kind, w=given_w, dw=given_dw,
+                                         config=config, label=label)
 
-            def candidates(prev=prev, right=right, w=w, dw=dw, step=step):
-                cf = {change: {part: v[step] for part, v in parts.items()}
-                      for change, parts in changes.items()}
-                with np.errstate(all="ignore"):
-                    return _hints(_Call(kind, h, prev, right, cf, w, dw))
+                def t_hint(t, config=config, w=w, dw=dw, next_w=np.array(next_w), step=step,
+                           right=right):
+                    plus_1 = changes.get("t_plus_1", {}).get("next_w")
 
-            _check_values(kind, name, next_w, new=new, right=right,
-                          hints={"candidates": candidates,
-                                 "nonfinite": _nonfinite_hint(kind, prev)},
-                          w=w, label=label)
-            count += len(STATE[kind]) + 1
+                    def first_step():
+                        if plus_1 is not None and _near(next_w - w, plus_1[step] - w):
+                            return "t = 2"
+                        return "right" if _near(next_w - w, right["next_w"] - w) else ""
+                    return _t_start_hint(rule, name, t=t, want=int(right["t"]), config=config,
+                                         w=w, dw=dw, first_step=first_step)
+
+                new = _check_config(kind, name, out, h=h, given=given, prev=prev, right=right,
+                                    shape=w.shape, label=label,
+                                    t_hint=t_hint if kind in COUNTER else None)
+                count += 2 + len(_keys(kind))
+
+                def candidates(prev=prev, right=right, w=w, dw=dw, step=step):
+                    cf = {change: {part: v[step] for part, v in parts.items()}
+                          for change, parts in changes.items()}
+                    with np.errstate(all="ignore"):
+                        return _hints(_Call(kind, h, prev, right, cf, w, dw))
+
+                _check_values(kind, name, next_w, new=new, right=right,
+                              hints={"candidates": candidates,
+                                     "nonfinite": _nonfinite_hint(kind, prev)},
+                              w=w, label=label)
+                count += len(STATE[kind]) + 1
             config = dict(out)
     passed(name, count, f" ({label_set} cases)")
 

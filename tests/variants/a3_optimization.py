@@ -229,6 +229,18 @@ def nesterov_momentum_stores_step(w, dw, config=None):
     return w + step, config
 
 
+def nesterov_momentum_mutates_w(w, dw, config=None):
+    """The right step, added to w in place (the notes' x += ...)."""
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    mu = config.setdefault("momentum", 0.9)
+    v_prev = config.get("velocity", np.zeros_like(w))
+    v = mu * v_prev - config["learning_rate"] * dw
+    config["velocity"] = v
+    w += -mu * v_prev + (1 + mu) * v
+    return w, config
+
+
 def nesterov_momentum_correction_sign(w, dw, config=None):
     if config is None:
         config = {}
@@ -437,6 +449,22 @@ def adadelta_wrong_sign(w, dw, config=None):
     return w + step, config
 
 
+def adadelta_mutates_w(w, dw, config=None):
+    """The right step, added to w in place."""
+    if config is None:
+        config = {}
+    config.setdefault("rho", 0.95)
+    config.setdefault("epsilon", 1e-6)
+    rho, eps = config["rho"], config["epsilon"]
+    cache = rho * config.get("cache", np.zeros_like(w)) + (1 - rho) * dw**2
+    delta = config.get("delta", np.zeros_like(w))
+    step = -np.sqrt(delta + eps) / np.sqrt(cache + eps) * dw
+    config["cache"] = cache
+    config["delta"] = rho * delta + (1 - rho) * step**2
+    w += step
+    return w, config
+
+
 # ================================================================= RMSProp
 
 def rmsprop_new_arrays(w, dw, config=None):
@@ -538,6 +566,32 @@ def rmsprop_adagrad_cache(w, dw, config=None):
     return next_w, config
 
 
+def rmsprop_mutates_w(w, dw, config=None):
+    """The right step, subtracted from w in place: w -= ..."""
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    dr = config["decay_rate"]
+    config["cache"] = dr * config.get("cache", np.zeros_like(w)) + (1 - dr) * dw**2
+    w -= config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"])
+    return w, config
+
+
+def rmsprop_mutates_w_decay_swapped(w, dw, config=None):
+    """Two bugs: decay_rate and 1 - decay_rate swapped, and w changed in place."""
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    dr = config["decay_rate"]
+    config["cache"] = (1 - dr) * config.get("cache", np.zeros_like(w)) + dr * dw**2
+    w -= config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"])
+    return w, config
+
+
 # ==================================================================== Adam
 
 def adam_new_arrays(w, dw, config=None):
@@ -634,6 +688,50 @@ def adam_t_after_correction(w, dw, config=None):
     v_hat = config["v"] / (1 - b2**t)
     next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
     config["t"] = t + 1
+    return next_w, config
+
+
+def adam_t_starts_at_1(w, dw, config=None):
+    """CS231n's starter code of 2017: t defaults to 1, then is incremented
+    before the correction, so the first step uses t = 2."""
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("m", np.zeros_like(w))
+    config.setdefault("v", np.zeros_like(w))
+    config.setdefault("t", 1)
+    config["t"] += 1
+    config["m"] = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
+    config["v"] = config["beta2"] * config["v"] + (1 - config["beta2"]) * (dw**2)
+    mt = config["m"] / (1 - config["beta1"] ** config["t"])
+    vt = config["v"] / (1 - config["beta2"] ** config["t"])
+    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])
+    return next_w, config
+
+
+def adam_t_starts_at_1_counted_after(w, dw, config=None):
+    """t defaults to 1 and is incremented after the correction: from scratch
+    the same steps as the course's Adam, but t is one ahead of the steps
+    taken, so a run resumed with a given t corrects with one step too few."""
+    if config is None:
+        config = {}
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("t", 1)
+    config.setdefault("m", np.zeros_like(w))
+    config.setdefault("v", np.zeros_like(w))
+    beta1, beta2, t = config["beta1"], config["beta2"], config["t"]
+    config["m"] = beta1 * config["m"] + (1 - beta1) * dw
+    config["v"] = beta2 * config["v"] + (1 - beta2) * (dw ** 2)
+    m_hat = config["m"] / (1 - beta1 ** t)
+    v_hat = config["v"] / (1 - beta2 ** t)
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    config["t"] += 1
     return next_w, config
 
 
@@ -799,17 +897,20 @@ WRONG = {
                      sgd_momentum_wrong_default, sgd_momentum_velocity_not_stored,
                      sgd_momentum_old_velocity, sgd_momentum_none_config],
     "nesterov_momentum": [nesterov_momentum_plain, nesterov_momentum_aliased_v_prev,
-                          nesterov_momentum_stores_step, nesterov_momentum_correction_sign],
+                          nesterov_momentum_stores_step, nesterov_momentum_correction_sign,
+                          nesterov_momentum_mutates_w],
     "adagrad": [adagrad_cache_replaced, adagrad_epsilon_inside_sqrt, adagrad_mutates_dw,
                 adagrad_missing_default, adagrad_old_cache],
     "adadelta": [adadelta_epsilon_outside_sqrt, adadelta_rho_swapped,
-                 adadelta_delta_of_gradients, adadelta_new_delta_in_step, adadelta_wrong_sign],
+                 adadelta_delta_of_gradients, adadelta_new_delta_in_step, adadelta_wrong_sign,
+                 adadelta_mutates_w],
     "rmsprop": [rmsprop_decay_swapped, rmsprop_epsilon_inside_sqrt, rmsprop_wrong_default,
-                rmsprop_none_config, rmsprop_adagrad_cache],
+                rmsprop_none_config, rmsprop_adagrad_cache, rmsprop_mutates_w,
+                rmsprop_mutates_w_decay_swapped],
     "adam": [adam_no_bias_correction, adam_t_after_correction, adam_t_never_updated,
              adam_epsilon_inside_sqrt, adam_correction_on_v_only,
              adam_stores_corrected_moments, adam_paper_efficient_form, adam_missing_default,
-             adam_mutates_w],
+             adam_mutates_w, adam_t_starts_at_1, adam_t_starts_at_1_counted_after],
 }
 
 # The correct default of every answer cell (grade_id = the rule's name): the
@@ -891,6 +992,38 @@ SAMPLES = [
         lose={"test_adam"},
         note="adam updates w in place: its test cell loses (an update rule must leave w "
              "alone)."),
+
+    Sample(
+        "bug-adam-t-starts-at-1",
+        fills={"adam": [adam_t_starts_at_1]},
+        lose={"test_adam"},
+        in_tests=False,
+        note="adam with CS231n's 2017 default t = 1, incremented before the correction: "
+             "its first step uses t = 2, so only its test cell loses (the training still "
+             "works)."),
+    Sample(
+        "bug-adam-t-counted-from-1",
+        fills={"adam": [adam_t_starts_at_1_counted_after]},
+        lose={"test_adam"},
+        in_tests=False,
+        note="adam with t defaulting to 1 and incremented after the correction: from "
+             "scratch its steps are right, but its t is one ahead of the steps taken and a "
+             "run resumed mid-way corrects with the wrong t, so only its test cell loses."),
+    Sample(
+        "bug-rmsprop-mutates-w",
+        fills={"rmsprop": [rmsprop_mutates_w]},
+        lose={"test_rmsprop"},
+        in_tests=False,
+        note="rmsprop computes the right step but subtracts it from w in place (w -= ...): "
+             "its test cell loses (an update rule must leave w alone); the training, which "
+             "uses only the returned value, is not affected."),
+    Sample(
+        "bug-nesterov-mutates-w",
+        fills={"nesterov_momentum": [nesterov_momentum_mutates_w]},
+        lose={"test_nesterov_momentum"},
+        in_tests=False,
+        note="nesterov_momentum adds the right step to w in place, in the notes' form "
+             "x += ...: its test cell loses, nothing else."),
 
     # ------------------------------------------------------- structure
     Sample(
