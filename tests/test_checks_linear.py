@@ -5,6 +5,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cs231n.checks import CheckFailure, _core
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNNERS = {
     "svm": checks.check_svm_loss,
     "softmax": checks.check_softmax_loss,
+    "soft_threshold": checks.check_soft_threshold,
     "classifier": checks.check_linear_classifier,
 }
 
@@ -77,6 +79,136 @@ def test_svm_failure_names_the_bug(fn, hint):
     """Does the message name the common bug, so a student can fix it?"""
     with pytest.raises(CheckFailure, match=hint):
         grade("svm", fn)
+
+
+@pytest.mark.parametrize("kind, fn, label", [
+    ("svm", variants.svm_modifies_X, "X"),
+    ("svm", variants.svm_modifies_W, "W"),
+    ("l2", variants.l2_in_place, "W"),
+    ("soft_threshold", variants.soft_threshold_in_place, "W"),
+], ids=lambda x: getattr(x, "__name__", str(x)))
+def test_a_right_answer_that_mutates_is_told_only_that(kind, fn, label):
+    """Is a function whose values are right but which changes an input in
+    place told first that its values are right and the mutation is the only
+    problem, with the input, the case and the fix?"""
+    with pytest.raises(CheckFailure) as info:
+        grade(kind, fn)
+    msg = str(info.value)
+    assert msg.startswith(f"{fn.__name__}: the values are right; the only problem: "
+                          f"the input {label} was modified in place on test case '"), msg
+    assert f"instead of `{label} -= ...`" in msg and "copy" in msg, msg
+
+
+def test_a_wrong_answer_that_mutates_gets_the_mutation_as_one_more_cause():
+    """Is a wrong value that comes with a changed input reported as the wrong
+    value first, and the mutation as an extra cause?"""
+    with pytest.raises(CheckFailure) as info:
+        grade("softmax", variants.softmax_shift_in_place)
+    msg = str(info.value)
+    assert "the values are right" not in msg
+    assert re.search(r"is wrong on test case|not finite", msg), msg
+    assert "\n  also: the input X was modified in place on test case" in msg, msg
+
+
+def test_a_training_loop_that_changes_X_is_told_so():
+    """Is a LinearClassifier whose train rounds the caller's X in place told
+    that its steps are right and the mutation is the problem?"""
+    class RoundsX(variants.ClassifierRight):
+        def train(self, X, y, **kwargs):
+            np.round(X, 6, out=X)  # "cleans" the caller's X
+            return super().train(X, y, **kwargs)
+    with pytest.raises(CheckFailure, match=r"^RoundsX\.train: the values are right; the "
+                                           r"only problem: the input X was modified"):
+        checks.check_linear_classifier(RoundsX)
+
+
+# ------------------------------------------------------------ soft-thresholding
+
+@pytest.mark.parametrize("fn, hint", [
+    (variants.soft_threshold_hard, "hard thresholding"),
+    (variants.soft_threshold_no_clamp, "subgradient step"),
+    (variants.soft_threshold_relu, "one-sided"),
+    (variants.soft_threshold_no_sign, "signs are lost"),
+    (variants.soft_threshold_clip_only, "clip W into"),
+    (variants.soft_threshold_nearly_zero, "is not exactly 0"),
+], ids=lambda x: getattr(x, "__name__", str(x)))
+def test_soft_threshold_failure_names_the_bug(fn, hint):
+    """Does each common soft-thresholding bug get its own hint, with the
+    index and the values?"""
+    with pytest.raises(CheckFailure, match=hint) as info:
+        grade("soft_threshold", fn)
+    assert re.search(r"at \[\d+, \d+\] \(W there = ", str(info.value)), str(info.value)
+
+
+def test_soft_threshold_hints_never_describe_the_right_answer():
+    """Is a bug's hint left out where the bug gives the right answer (with a
+    zero threshold, hard thresholding and the subgradient step are right)?"""
+    W = np.array([[-1.0, 0.5], [2.0, -0.25]])
+    hints = [m for _, m in checks._threshold_hints(W, 0.0, variants.soft_threshold_right(W, 0.0))]
+    assert not any("hard thresholding" in m or "subgradient step" in m for m in hints), hints
+    assert len(hints) == 3, hints
+
+
+# ------------------------------------------------------------ max-shift per row
+
+def test_global_max_shift_gets_the_per_row_hint():
+    """Is a softmax that subtracts one global maximum rejected on the rows
+    whose scores sit ~1000 apart, with a hint naming the per-row shift?"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cases in ("visible", "hidden"):
+            with pytest.raises(CheckFailure) as info:
+                checks.check_softmax_loss(variants.softmax_global_shift, cases=cases)
+            msg = str(info.value)
+            assert "rows_" in msg and "scores.max(axis=1, keepdims=True)" in msg, msg
+            assert "right on each row alone" in msg, msg
+
+
+def test_no_shift_still_gets_the_max_shift_hint_on_rows_apart():
+    """On a case whose rows sit far apart alone, is a softmax without any
+    shift told about the max-shift, not about a global one?"""
+    rows_apart = [c for c in checks.LOSS_CASES["visible"] if c.rows_apart]
+    with pytest.raises(CheckFailure) as info:
+        checks.check_softmax_loss(variants.softmax_no_shift, cases=rows_apart,
+                                  reference=checks.make_reference(
+                                      {"softmax": variants.softmax_vectorised},
+                                      {"loss": rows_apart, "penalty": []}))
+    msg = str(info.value)
+    assert "max-shift" in msg and "right on each row alone" not in msg, msg
+
+
+@pytest.mark.parametrize("fn", [variants.softmax_plain_log, variants.softmax_log_eps,
+                                variants.softmax_loops], ids=lambda f: f.__name__)
+def test_log_of_p_passes_without_a_warning(fn, capsys):
+    """Do -log(p) and log(p + 1e-18), the common correct answers, pass every
+    case (visible, hidden and unseen) with no warning on stderr?"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grade("softmax", fn)
+        for seed in range(5):
+            cases = checks.random_cases(np.random.default_rng(seed))
+            ref = checks.make_reference({"softmax": variants.softmax_vectorised}, cases)
+            checks.check_softmax_loss(fn, cases=cases["loss"], reference=ref)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unseen_cases_keep_every_verdict(seed):
+    """On cases drawn for the grader (rows apart, ties of the threshold), does
+    every right softmax and soft_threshold pass and every wrong one fail?"""
+    cases = checks.random_cases(np.random.default_rng(seed))
+    ref = checks.make_reference({"softmax": variants.softmax_vectorised,
+                                 "soft_threshold": variants.soft_threshold_right}, cases)
+    run = {"softmax": lambda fn: checks.check_softmax_loss(fn, cases=cases["loss"],
+                                                            reference=ref),
+           "soft_threshold": lambda fn: checks.check_soft_threshold(
+               fn, cases=cases["threshold"], reference=ref)}
+    for kind, check in run.items():
+        for fn in variants.CORRECT[kind]:
+            check(fn)
+        for fn in variants.WRONG[kind]:
+            with pytest.raises(CheckFailure):
+                check(fn)
 
 
 def test_softmax_without_shift_gets_max_shift_hint():
@@ -207,7 +339,8 @@ def test_svm_search_fails_a_classifier_without_weights():
 
 
 @pytest.mark.parametrize("loss", variants.CORRECT["softmax"] + [variants.softmax_sum_not_mean,
-                                                              variants.softmax_no_reg_in_grad],
+                                                              variants.softmax_no_reg_in_grad,
+                                                              variants.softmax_global_shift],
                          ids=lambda f: f.__name__)
 def test_softmax_search_confirms_losses_that_train(loss):
     """Does the grader's run of softmax.ipynb's search reach 0.90 with every

@@ -1,5 +1,5 @@
 """Checks of Assignment 1 (``a1_linear``): SVM and softmax losses, penalties,
-the minibatch linear classifier.
+soft-thresholding (the proximal step of L1), the minibatch linear classifier.
 
 Losses are compared with reference values computed by the instructor's
 solution (``reference/a1_linear.npz``) on fixed inputs; a mismatch is matched
@@ -16,12 +16,12 @@ import numpy as np
 from ..gradient_check import numeric_grad
 from ..contract import Assignment
 from . import _core, _training
-from ._core import (array, call, case_inputs, check_kind, close, expect_value, fail,
-                    finite_loss, first_hint, float32_tolerance, passed, scalar, select_cases,
-                    unchanged, worst_index)
+from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, expect_value,
+                    fail, finite_loss, first_hint, float32_tolerance, inputs_kept, passed,
+                    scalar, select_cases, worst_index)
 from ._core import reference as stored_reference
 
-__all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty",
+__all__ = ["check_svm_loss", "check_softmax_loss", "check_penalty", "check_soft_threshold",
            "check_linear_classifier", "check_at_least", "GRADED", "RECOMPUTED",
            "random_cases", "ASSIGNMENT"]
 
@@ -39,6 +39,7 @@ class LossCase:
     C: int
     reg: float
     offset: float = 0.0         # added to every score (through a bias column)
+    rows_apart: bool = False    # rows at 0, offset, 2 * offset: a global max-shift fails
     y_dtype: str = "int64"
     float32: bool = False       # also check float32 inputs on this case
 
@@ -53,17 +54,29 @@ class PenaltyCase:
     zeros: bool = False         # put exact zeros in W (the L1 kink)
 
 
+@dataclass(frozen=True)
+class ThresholdCase:
+    name: str
+    seed: int
+    shape: tuple
+    threshold: float
+    ties: bool = False          # 0, +-threshold and points on both sides of them in W
+
+
 LOSS_CASES = {
     "visible": [
         LossCase("small", 0, N=5, D=4, C=3, reg=0.0),
         LossCase("regularised", 1, N=8, D=6, C=4, reg=0.5, float32=True),
         LossCase("large_scores", 2, N=6, D=5, C=4, reg=0.0, offset=1000.0),
+        LossCase("rows_apart", 3, N=6, D=4, C=3, reg=0.0, offset=1000.0, rows_apart=True),
     ],
     "hidden": [
         LossCase("single_example", 10, N=1, D=3, C=2, reg=0.1),
         LossCase("wide", 11, N=40, D=30, C=10, reg=2.0, y_dtype="int32"),
         LossCase("strong_reg", 12, N=20, D=7, C=5, reg=50.0),
         LossCase("huge_scores", 13, N=9, D=4, C=6, reg=0.0, offset=3e4),
+        LossCase("rows_far_apart", 14, N=12, D=5, C=4, reg=0.0, offset=5000.0,
+                 rows_apart=True),
     ],
 }
 
@@ -72,6 +85,16 @@ PENALTY_CASES = {
     "hidden": [
         PenaltyCase("with_zeros", 21, (6, 5), reg=3.0, l1_ratio=0.8, zeros=True),
         PenaltyCase("single", 22, (1, 1), reg=0.01, l1_ratio=0.5),
+    ],
+}
+
+THRESHOLD_CASES = {
+    "visible": [ThresholdCase("small", 30, (4, 5), threshold=0.5)],
+    "hidden": [
+        ThresholdCase("ties", 31, (6, 4), threshold=0.3, ties=True),
+        ThresholdCase("zero_threshold", 32, (3, 3), threshold=0.0),
+        ThresholdCase("large_threshold", 33, (2, 7), threshold=10.0),
+        ThresholdCase("single", 34, (1, 1), threshold=0.2),
     ],
 }
 
@@ -84,6 +107,7 @@ SOLUTIONS = {
     "l2": ("svm.ipynb", "l2_penalty"),
     "l1": ("svm.ipynb", "l1_penalty"),
     "elastic_net": ("svm.ipynb", "elastic_net_penalty"),
+    "soft_threshold": ("svm.ipynb", "soft_threshold"),
 }
 
 
@@ -99,8 +123,10 @@ def _loss_inputs(case):
     y = rng.integers(case.C, size=case.N).astype(case.y_dtype)
     if case.offset:
         # Scores near `offset` with moderate differences: exp overflows
-        # unless the scores are shifted first.
-        X[:, -1] = 1.0
+        # unless the scores are shifted first.  Rows apart: the rows' scores
+        # sit near 0, offset and 2 * offset, so one global maximum leaves
+        # every exp of the lower rows at 0.
+        X[:, -1] = np.arange(case.N) % 3 if case.rows_apart else 1.0
         W[-1] += case.offset
     return W, X, y
 
@@ -110,6 +136,18 @@ def _penalty_inputs(case):
     W = rng.standard_normal(case.shape)
     if case.zeros:
         W[rng.random(case.shape) < 0.3] = 0.0
+    return W
+
+
+def _threshold_inputs(case):
+    rng = np.random.default_rng(case.seed)
+    W = rng.standard_normal(case.shape)
+    if case.ties:
+        # The kink of |w|, both ends of the dead zone [-t, t], a point inside
+        # it and one beyond it on each side: every common bug differs here.
+        t = case.threshold
+        flat, ties = W.reshape(-1), (0.0, t, -t, t / 2, -t / 2, t + 1, -(t + 1))
+        flat[:len(ties)] = ties[:flat.size]
     return W
 
 
@@ -133,10 +171,10 @@ def make_reference(solutions, cases=None):
     dict of str -> ndarray, to be saved with ``np.savez``.
     """
     if cases is None:
-        loss_cases = LOSS_CASES["visible"] + LOSS_CASES["hidden"]
-        penalty_cases = PENALTY_CASES["visible"] + PENALTY_CASES["hidden"]
-    else:
-        loss_cases, penalty_cases = cases["loss"], cases["penalty"]
+        cases = {key: table["visible"] + table["hidden"] for key, table in
+                 (("loss", LOSS_CASES), ("penalty", PENALTY_CASES),
+                  ("threshold", THRESHOLD_CASES))}
+    loss_cases, penalty_cases = cases["loss"], cases["penalty"]
     ref = {}
     for kind in ("svm", "softmax"):
         fn = solutions.get(kind)
@@ -158,6 +196,12 @@ def make_reference(solutions, cases=None):
             ref.update({p + "in_W": W, p + "in_reg": np.float64(case.reg),
                         p + "in_l1_ratio": np.float64(case.l1_ratio),
                         p + "penalty": np.float64(value), p + "dW": np.asarray(dW)})
+    fn = solutions.get("soft_threshold")
+    for case in cases.get("threshold", ()) if fn else ():
+        W = _threshold_inputs(case)
+        p = f"soft_threshold/{case.name}/"
+        ref.update({p + "in_W": W, p + "in_threshold": np.float64(case.threshold),
+                    p + "out": np.asarray(fn(W.copy(), case.threshold))})
     return ref
 
 
@@ -234,6 +278,36 @@ def _loss_hints(kind, case, W, L0, G0):
     return loss, grad
 
 
+NO_SHIFT_HINT = ("the scores here are near {offset:g} and exp overflows: subtract each row's "
+                 "maximum score before np.exp (the max-shift)")
+PER_ROW_HINT = ("your loss is right on each row alone but not on the batch, whose rows' scores "
+                "sit about {offset:g} apart: one global maximum (scores - scores.max()) leaves "
+                "exp = 0 for every class of the rows far below it (0 / 0 = nan, log 0 = -inf); "
+                "subtract each row's own maximum, scores.max(axis=1, keepdims=True)")
+
+
+def _shift_hint(fn, name, case, inputs, *, expected_loss, finite):
+    """The hint for a softmax loss that is wrong on a case with large scores.
+
+    On rows that sit far apart, a loss that is right on each row alone but
+    not on the batch shifts by one global maximum; otherwise a loss that is
+    not finite there does not shift at all.  Empty when neither applies.
+    """
+    if not case.offset:
+        return ""
+    if case.rows_apart and case.reg == 0:
+        W, X, y = inputs["in_W"], inputs["in_X"], inputs["in_y"]
+        try:
+            # The mean of the rows' own losses is the batch's (reg = 0).
+            rows = [_call_loss(fn, name, W.copy(), X[i:i + 1].copy(), y=y[i:i + 1].copy(),
+                               reg=0.0)[0] for i in range(len(y))]
+        except CheckFailure:
+            rows = None
+        if rows is not None and close(np.mean(rows), expected_loss, **LOSS_TOL):
+            return PER_ROW_HINT.format(offset=case.offset)
+    return "" if finite else NO_SHIFT_HINT.format(offset=case.offset)
+
+
 def _check_loss(fn, kind, cases, ref):
     name = getattr(fn, "__name__", kind + " loss")
     cases, label_set = _cases(LOSS_CASES, cases)
@@ -248,47 +322,55 @@ def _check_loss(fn, kind, cases, ref):
         expected_loss, expected_dW = float(ref[p + "loss"]), ref[p + "dW"]
         loss_hints, grad_hints = _loss_hints(kind, case, W, float(ref[p + "data_loss"]),
                                              ref[p + "data_dW"])
-        loss, dW = _call_loss(fn, name, W, X, y=y, reg=reg)
-        count += 3
-
-        hint = ""
-        if kind == "softmax" and case.offset:
-            hint = (f"the scores here are near {case.offset:g} and exp overflows: subtract "
-                    "each row's maximum score before np.exp (the max-shift)")
-        finite_loss(name, label, loss, dW, grad_name="dW", hint=hint)
-        expect_value(name, "the loss", loss, expected_loss, label=label, hints=loss_hints,
-                     tol=LOSS_TOL)
-        if not close(dW, expected_dW, **GRAD_TOL):
-            i, got, want = worst_index(dW, expected_dW)
-            hint = first_hint(dW, grad_hints, **GRAD_TOL)
-            lines = [f"largest difference at dW[{i[0]}, {i[1]}]: "
-                     f"analytic (yours) {got:.8g}, expected {want:.8g}"]
-            if case.N * case.D * case.C <= 400:
-                num = numeric_grad(lambda w: _call_loss(fn, name, w, X, y=y, reg=reg)[0],
-                                   W.copy())
-                lines.append(f"numeric gradient of your loss there: {float(num[i]):.8g}")
-            fail(name, f"the gradient dW is wrong on {label}", *lines,
-                 "hint: " + hint if hint else "")
-        count += 2
+        with inputs_kept(name, {"W": W, "X": X, "y": y}, where=label):
+            loss, dW = _call_loss(fn, name, W, X, y=y, reg=reg)
+            count += 3
+            shift = ""
+            finite = bool(np.isfinite(loss) and np.all(np.isfinite(dW)))
+            if kind == "softmax" and not (finite and close(loss, expected_loss, **LOSS_TOL)):
+                shift = _shift_hint(fn, name, case, case_inputs(ref, kind, case.name),
+                                    expected_loss=expected_loss, finite=finite)
+            finite_loss(name, label, loss, dW, grad_name="dW", hint=shift)
+            if shift:
+                # The diagnosis holds for this value, whatever it is.
+                loss_hints = [(loss, shift)]
+            expect_value(name, "the loss", loss, expected_loss, label=label,
+                         hints=loss_hints, tol=LOSS_TOL)
+            if not close(dW, expected_dW, **GRAD_TOL):
+                i, got, want = worst_index(dW, expected_dW)
+                hint = first_hint(dW, grad_hints, **GRAD_TOL)
+                lines = [f"largest difference at dW[{i[0]}, {i[1]}]: "
+                         f"analytic (yours) {got:.8g}, expected {want:.8g}"]
+                if case.N * case.D * case.C <= 400:
+                    num = numeric_grad(
+                        lambda w: _call_loss(fn, name, w, X.copy(), y=y.copy(), reg=reg)[0],
+                        inputs["in_W"].copy())
+                    lines.append(f"numeric gradient of your loss there: {float(num[i]):.8g}")
+                fail(name, f"the gradient dW is wrong on {label}", *lines,
+                     "hint: " + hint if hint else "")
+            count += 2
 
         if case.float32:
             # float32 inputs: the same answers, at a looser tolerance.
-            W32, X32 = W.astype(np.float32), X.astype(np.float32)
-            loss, dW = _call_loss(fn, name, W32, X32, y=y, reg=reg)
-            tol = float32_tolerance()
-            if not close(loss, expected_loss, **tol) or not close(dW, expected_dW, **tol):
-                fail(name, f"with float32 inputs (W, X) the result is off by more than "
-                           f"rtol={tol['rtol']}, atol={tol['atol']} on {label}",
-                     f"loss {loss:.6g}, expected {expected_loss:.6g}",
-                     "do not round to integers or cast to a lower precision")
+            fresh = case_inputs(ref, kind, case.name)
+            W32, X32, y = (fresh["in_W"].astype(np.float32), fresh["in_X"].astype(np.float32),
+                           fresh["in_y"])
+            with inputs_kept(name, {"W": W32, "X": X32, "y": y}, where=label + " (float32)"):
+                loss, dW = _call_loss(fn, name, W32, X32, y=y, reg=reg)
+                tol = float32_tolerance()
+                if not close(loss, expected_loss, **tol) or not close(dW, expected_dW, **tol):
+                    fail(name, f"with float32 inputs (W, X) the result is off by more than "
+                               f"rtol={tol['rtol']}, atol={tol['atol']} on {label}",
+                         f"loss {loss:.6g}, expected {expected_loss:.6g}",
+                         "do not round to integers or cast to a lower precision")
             count += 1
     passed(name, count, f" ({label_set} cases)")
 
 
 def _call_loss(fn, name, W, X, *, y, reg):
-    before = {"W": W.copy(), "X": X.copy(), "y": y.copy()}
+    """The student's (loss, dW), checked for type and shape (the caller
+    checks that the inputs were kept, ``inputs_kept``)."""
     out = call(fn, name, W, X, y, reg)
-    unchanged(name, before, {"W": W, "X": X, "y": y})
     if not isinstance(out, tuple) or len(out) != 2:
         fail(name, f"should return a tuple (loss, dW), got {type(out).__name__}"
                    + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
@@ -317,40 +399,112 @@ def check_penalty(fn, kind, *, cases="visible", reference=None):
     count = 0
     for case in cases:
         p = f"{kind}/{case.name}/"
-        W = np.array(ref[p + "in_W"])
-        before = {"W": W.copy()}
-        out = call(fn, name, *_penalty_args(kind, W, case.reg, case.l1_ratio))
-        unchanged(name, before, {"W": W})
-        if not isinstance(out, tuple) or len(out) != 2:
-            fail(name, f"should return a tuple (penalty, dW), got {type(out).__name__}")
-        value = scalar(out[0], name, "the penalty")
-        dW = array(out[1], W.shape, name, "dW")
-        want, want_dW = float(ref[p + "penalty"]), ref[p + "dW"]
+        W0 = ref[p + "in_W"]           # the input as given (W may be changed)
+        W = np.array(W0)
         label = f"test case '{case.name}' (W {W.shape}, reg={case.reg:g}" + (
             f", l1_ratio={case.l1_ratio:g})" if kind == "elastic_net" else ")")
-        hints = [(2 * want, "you have twice the expected value: the L2 part is "
-                            "0.5 * reg * sum(W**2)"),
-                 (0.5 * want, "you have half the expected value: the L1 part is "
-                              "reg * sum(|W|), without a factor 0.5"),
-                 (want / case.reg, "the penalty is not multiplied by reg")]
-        expect_value(name, "the penalty", value, want, label=label, hints=hints, tol=LOSS_TOL)
-        grad_hints = [(2 * want_dW, "dW is twice the expected gradient: d/dW of "
-                                    "0.5 * reg * W**2 is reg * W"),
-                      (want_dW / case.reg, "dW is not multiplied by reg"),
-                      (-want_dW, "dW has the wrong sign")]
-        if kind != "l2":
-            grad_hints.append((case.reg * W, "the gradient of reg * |W| is reg * sign(W), "
-                                             "not reg * W"))
-        if not close(dW, want_dW, **GRAD_TOL):
-            i, got, exp = worst_index(dW, want_dW)
-            at_zero = kind != "l2" and W[i] == 0
-            fail(name, f"the gradient dW is wrong on {label}",
-                 f"largest difference at dW{list(i)} (W there = {float(W[i]):g}): "
-                 f"yours {got:.8g}, expected {exp:.8g}",
-                 "hint: at W == 0 use the subgradient sign(0) = 0" if at_zero else
-                 ("hint: " + h if (h := first_hint(dW, grad_hints, **GRAD_TOL)) else ""))
+        with inputs_kept(name, {"W": W}, who="a penalty function", where=label):
+            out = call(fn, name, *_penalty_args(kind, W, case.reg, case.l1_ratio))
+            if not isinstance(out, tuple) or len(out) != 2:
+                fail(name, f"should return a tuple (penalty, dW), got {type(out).__name__}")
+            value = scalar(out[0], name, "the penalty")
+            dW = array(out[1], W.shape, name, "dW")
+            want, want_dW = float(ref[p + "penalty"]), ref[p + "dW"]
+            hints = [(2 * want, "you have twice the expected value: the L2 part is "
+                                "0.5 * reg * sum(W**2)"),
+                     (0.5 * want, "you have half the expected value: the L1 part is "
+                                  "reg * sum(|W|), without a factor 0.5"),
+                     (want / case.reg, "the penalty is not multiplied by reg")]
+            expect_value(name, "the penalty", value, want, label=label, hints=hints,
+                         tol=LOSS_TOL)
+            grad_hints = [(2 * want_dW, "dW is twice the expected gradient: d/dW of "
+                                        "0.5 * reg * W**2 is reg * W"),
+                          (want_dW / case.reg, "dW is not multiplied by reg"),
+                          (-want_dW, "dW has the wrong sign")]
+            if kind != "l2":
+                grad_hints.append((case.reg * W0, "the gradient of reg * |W| is "
+                                                  "reg * sign(W), not reg * W"))
+            if not close(dW, want_dW, **GRAD_TOL):
+                i, got, exp = worst_index(dW, want_dW)
+                at_zero = kind != "l2" and W0[i] == 0
+                fail(name, f"the gradient dW is wrong on {label}",
+                     f"largest difference at dW{list(i)} (W there = {float(W0[i]):g}): "
+                     f"yours {got:.8g}, expected {exp:.8g}",
+                     "hint: at W == 0 use the subgradient sign(0) = 0" if at_zero else
+                     ("hint: " + h if (h := first_hint(dW, grad_hints, **GRAD_TOL)) else ""))
         count += 2
     passed(name, count, f" ({label_set} cases)")
+
+
+# ----------------------------------------------------------- soft-thresholding
+
+def check_soft_threshold(fn, *, cases="visible", reference=None):
+    """Check ``fn(W, threshold) -> W_new``, soft-thresholding (the proximal
+    step of the L1 penalty): ``sign(W) * max(|W| - threshold, 0)``, a new array.
+
+    Parameters
+    ----------
+    fn : callable
+    cases : {"visible", "hidden"} or list of ThresholdCase
+    reference : dict, optional
+        As for ``check_svm_loss``.
+    """
+    name = getattr(fn, "__name__", "soft_threshold")
+    cases, label_set = _cases(THRESHOLD_CASES, cases)
+    ref = stored_reference(AID) if reference is None else reference
+    count = 0
+    for case in cases:
+        p = f"soft_threshold/{case.name}/"
+        W0, t, want = ref[p + "in_W"], float(ref[p + "in_threshold"]), ref[p + "out"]
+        W = np.array(W0)
+        label = f"test case '{case.name}' (W {W.shape}, threshold={t:g})"
+        with inputs_kept(name, {"W": W}, who="soft_threshold", where=label):
+            out = array(call(fn, name, W, t), W.shape, name, "the output")
+            if not close(out, want, **GRAD_TOL):
+                i, got, exp = worst_index(out, want)
+                hint = first_hint(out, _threshold_hints(W0, t, want), **GRAD_TOL)
+                fail(name, f"the output is wrong on {label}",
+                     f"largest difference at {list(i)} (W there = {float(W0[i]):g}): "
+                     f"yours {got + 0.0:.8g}, expected {exp + 0.0:.8g}",  # no -0
+                     "hint: " + hint if hint else "")
+            count += 1
+            # The point of the proximal step: entries in the dead zone are 0, not ~1e-17.
+            stray = (want == 0) & (out != 0)
+            if np.any(stray):
+                i = tuple(int(k) for k in np.argwhere(stray)[0])
+                fail(name, f"an entry with |W| <= threshold is not exactly 0 on {label}",
+                     f"at {list(i)} (W there = {float(W0[i]):g}) you return "
+                     f"{float(out[i]):.3g}",
+                     "hint: write it so that the dead zone gives exactly 0.0, e.g. "
+                     "np.maximum(np.abs(W) - threshold, 0): these exact zeros are the "
+                     "sparsity the proximal step is for")
+            count += 1
+    passed(name, count, f" ({label_set} cases)")
+
+
+def _threshold_hints(W, t, want):
+    """(value, message) pairs of the common soft-thresholding bugs."""
+    hints = [
+        (np.where(np.abs(W) > t, W, 0.0),
+         "you set the small weights to 0 but leave the others as they were (hard "
+         "thresholding): soft-thresholding also shrinks every other weight by threshold "
+         "towards 0"),
+        (W - t * np.sign(W),
+         "you subtract threshold * sign(W) from every weight: that is the subgradient step "
+         "of the L1 penalty, which pushes small weights across 0; clamp instead: weights "
+         "with |W| <= threshold become exactly 0"),
+        (np.maximum(W - t, 0.0),
+         "every negative weight became 0: np.maximum(W - threshold, 0) is one-sided (a "
+         "ReLU); shrink |W| and keep the sign, np.sign(W) * np.maximum(np.abs(W) - "
+         "threshold, 0)"),
+        (np.maximum(np.abs(W) - t, 0.0),
+         "the signs are lost: multiply np.maximum(np.abs(W) - threshold, 0) by np.sign(W)"),
+        (np.clip(W, -t, t),
+         "you clip W into [-threshold, threshold]; soft-thresholding is what lies outside "
+         "that band: W - np.clip(W, -threshold, threshold)"),
+    ]
+    # A hint that coincides with the right answer (threshold 0, say) would mislead.
+    return [(v, m) for v, m in hints if not close(v, want, **GRAD_TOL)]
 
 
 # ----------------------------------------------------------------- classifier
@@ -452,13 +606,13 @@ def check_linear_classifier(cls, *, cases="visible", reference=None):
     count = 0
     for case in cases:
         X, y = _blobs(case)
-        X_before = X.copy()
-        clf, rec, hist = _train(cls, name, case, X, y, seed=0)
-        unchanged(name + ".train", {"X": X_before}, {"X": X})
-        run = _Run(name, case, X, y, clf, rec, hist)
-        count += _check_history(run) + _check_init(run) + _check_batches(run) + \
-            _check_steps(run) + _check_predict(run) + _check_sampling(cls, run) + \
-            _check_continues(run)
+        where = f"test case '{case.name}'"
+        with inputs_kept(name + ".train", {"X": X, "y": y}, who="train", where=where):
+            clf, rec, hist = _train(cls, name, case, X, y, seed=0)
+            run = _Run(name, case, X, y, clf, rec, hist)
+            count += _check_history(run) + _check_init(run) + _check_batches(run) + \
+                _check_steps(run) + _check_predict(run) + _check_sampling(cls, run) + \
+                _check_continues(run)
     passed(name, count, f" ({label_set} cases)")
 
 
@@ -592,6 +746,10 @@ def _grade_penalty(g, fns, *, cases, reference):
     check_penalty(fns[g.name], g.kind, cases=cases["penalty"], reference=reference)
 
 
+def _grade_soft_threshold(g, fns, *, cases, reference):
+    check_soft_threshold(fns[g.name], cases=cases["threshold"], reference=reference)
+
+
 def _grade_classifier(g, fns, *, cases, reference):
     check_linear_classifier(fns[g.name], cases=cases["train"])
 
@@ -603,6 +761,8 @@ GRADED = [
     _core.Graded("l1_penalty", "svm.ipynb", "test_l1_penalty", "l1", run=_grade_penalty),
     _core.Graded("elastic_net_penalty", "svm.ipynb", "test_elastic_net_penalty",
                  "elastic_net", run=_grade_penalty),
+    _core.Graded("soft_threshold", "svm.ipynb", "test_soft_threshold", "soft_threshold",
+                 run=_grade_soft_threshold),
     _core.Graded("LinearClassifier", "svm.ipynb", "test_linear_classifier", "classifier",
                  watch=("W",), run=_grade_classifier),
     _core.Graded("softmax_loss_naive", "softmax.ipynb", "test_softmax_loss_naive", "softmax",
@@ -721,7 +881,7 @@ def random_cases(rng):
 
     Returns
     -------
-    dict with "loss", "penalty" and "train" lists of cases.
+    dict with "loss", "penalty", "threshold" and "train" lists of cases.
     """
     def seed():
         return int(rng.integers(2**31))
@@ -736,13 +896,17 @@ def random_cases(rng):
             LossCase("unseen_no_reg", seed(), N=n(5, 15), D=n(2, 8), C=n(2, 6), reg=0.0,
                      y_dtype="int32"),
             LossCase("unseen_large_scores", seed(), N=n(3, 10), D=n(3, 6), C=n(3, 6),
-                     reg=0.0, offset=float(rng.uniform(800, 5000)))]
+                     reg=0.0, offset=float(rng.uniform(800, 5000))),
+            LossCase("unseen_rows_apart", seed(), N=n(3, 12), D=n(2, 6), C=n(2, 6),
+                     reg=0.0, offset=float(rng.uniform(800, 5000)), rows_apart=True)]
     penalty = [PenaltyCase("unseen", seed(), (n(2, 8), n(2, 6)),
                            reg=float(rng.uniform(0.1, 5.0)),
                            l1_ratio=float(rng.uniform(0.1, 0.9)), zeros=True)]
+    threshold = [ThresholdCase("unseen", seed(), (n(3, 8), n(3, 6)),
+                               threshold=float(rng.uniform(0.1, 1.0)), ties=True)]
     train = [TrainCase("unseen", seed(), n_per_class=n(5, 15), C=n(2, 5), dim=n(2, 4),
                        batch_size=n(2, 10), num_iters=n(3, 8))]
-    return {"loss": loss, "penalty": penalty, "train": train}
+    return {"loss": loss, "penalty": penalty, "threshold": threshold, "train": train}
 
 
 ASSIGNMENT = Assignment(

@@ -181,6 +181,42 @@ def softmax_logsumexp(W, X, y, reg):
     return loss + 0.5 * reg * np.sum(np.square(W)), X.T @ (p - onehot) / len(y) + reg * W
 
 
+def softmax_log_softmax(W, X, y, reg):
+    """The log-softmax shifted in place on a fresh array, rows picked by a mask."""
+    logp = X @ W
+    logp -= logp.max(axis=1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    correct = np.arange(W.shape[1]) == y[:, None]
+    dscores = np.exp(logp) - correct
+    return (-np.sum(logp[correct]) / len(y) + 0.5 * reg * np.sum(W * W),
+            X.T @ dscores / len(y) + reg * W)
+
+
+def softmax_plain_log(W, X, y, reg):
+    """-log of the (row-shifted) probability: inf only where p underflows to 0,
+    which no check case comes near."""
+    N = X.shape[0]
+    s = X @ W
+    e = np.exp(s - np.max(s, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    p[np.arange(N), y] -= 1
+    return loss + 0.5 * reg * np.sum(W * W), X.T @ p / N + reg * W
+
+
+def softmax_log_eps(W, X, y, reg):
+    """log(p + 1e-18), a common guard: it caps the loss of a row at 41.4, which
+    only matters beyond a gap of ~20 between the row's maximum and its correct
+    score (no check case has one)."""
+    N = X.shape[0]
+    s = X @ W
+    s -= s.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    loss = np.sum(-np.log(p[range(N), list(y)] + 1e-18)) / N
+    p[range(N), list(y)] -= 1
+    return loss + 0.5 * reg * np.sum(W ** 2), X.T.dot(p) / N + reg * W
+
+
 # ------------------------------------------------------------ softmax: wrong
 
 def softmax_no_shift(W, X, y, reg):
@@ -234,8 +270,9 @@ def softmax_shift_in_place(W, X, y, reg):
 
 
 def softmax_global_shift(W, X, y, reg):
-    """Subtracts one global max instead of each row's: also stable when the
-    scores of different rows are close."""
+    """Subtracts one global max instead of each row's: right while the rows'
+    scores are close, nan when they sit ~1000 apart (a row far below the
+    maximum has exp = 0 for every class)."""
     N = X.shape[0]
     s = X @ W
     s = s - s.max()
@@ -303,6 +340,76 @@ def elastic_no_half(W, reg, l1_ratio=0.5):
 def l2_in_place(W, reg):
     W *= reg
     return 0.5 * np.sum(W * W) / reg, W.copy()
+
+
+# ------------------------------------------------------------ soft-thresholding
+
+def soft_threshold_right(W, threshold):
+    return np.sign(W) * np.maximum(np.abs(W) - threshold, 0.0)
+
+
+def soft_threshold_clip(W, threshold):
+    """What lies outside the band [-t, t]."""
+    return W - np.clip(W, -threshold, threshold)
+
+
+def soft_threshold_where(W, threshold):
+    return np.where(np.abs(W) > threshold, W - threshold * np.sign(W), 0.0)
+
+
+def soft_threshold_two_sided(W, threshold):
+    """The positive part shrunk down plus the negative part shrunk up."""
+    return np.maximum(W - threshold, 0) + np.minimum(W + threshold, 0)
+
+
+def soft_threshold_ratio(W, threshold):
+    """W scaled by max(1 - t / |W|, 0): 0 / 0 at W == 0 gives 0 * 0 = 0 here."""
+    return W * np.maximum(1 - threshold / np.abs(W), 0)
+
+
+def soft_threshold_loops(W, threshold):
+    out = np.zeros_like(W)
+    for i in np.ndindex(W.shape):
+        if W[i] > threshold:
+            out[i] = W[i] - threshold
+        elif W[i] < -threshold:
+            out[i] = W[i] + threshold
+    return out
+
+
+def soft_threshold_hard(W, threshold):
+    """Hard thresholding: the small weights become 0, the others stay."""
+    return np.where(np.abs(W) > threshold, W, 0.0)
+
+
+def soft_threshold_no_clamp(W, threshold):
+    """The subgradient step of the L1 penalty: small weights cross 0."""
+    return W - threshold * np.sign(W)
+
+
+def soft_threshold_relu(W, threshold):
+    """One-sided: every negative weight becomes 0."""
+    return np.maximum(W - threshold, 0)
+
+
+def soft_threshold_no_sign(W, threshold):
+    return np.maximum(np.abs(W) - threshold, 0)
+
+
+def soft_threshold_clip_only(W, threshold):
+    return np.clip(W, -threshold, threshold)
+
+
+def soft_threshold_in_place(W, threshold):
+    """Right values, but the caller's W is changed (and returned)."""
+    W[np.abs(W) <= threshold] = 0.0
+    W -= threshold * np.sign(W)
+    return W
+
+
+def soft_threshold_nearly_zero(W, threshold):
+    """Shrinks by a factor instead of clamping: the dead zone gives ~1e-13, not 0."""
+    return np.where(np.abs(W) > threshold, W - threshold * np.sign(W), 1e-13 * W)
 
 
 # ----------------------------------------------------------- classifier
@@ -425,10 +532,13 @@ class ClassifierBigInit(ClassifierRight):
 
 CORRECT = {
     "svm": [svm_loops, svm_vectorised, svm_masked_mean, svm_subtract_one],
-    "softmax": [softmax_loops, softmax_vectorised, softmax_logsumexp, softmax_global_shift],
+    "softmax": [softmax_loops, softmax_vectorised, softmax_logsumexp, softmax_log_softmax,
+                softmax_plain_log, softmax_log_eps],
     "l2": [l2_right],
     "l1": [l1_right],
     "elastic_net": [elastic_right, elastic_loops],
+    "soft_threshold": [soft_threshold_right, soft_threshold_clip, soft_threshold_where,
+                       soft_threshold_two_sided, soft_threshold_ratio, soft_threshold_loops],
     "classifier": [ClassifierRight, ClassifierNoReplacement],
 }
 
@@ -440,10 +550,13 @@ WRONG = {
             svm_float32_rounding],
     "softmax": [softmax_no_shift, softmax_no_reg_in_loss, softmax_no_reg_in_grad,
                 softmax_reg_per_example, softmax_sum_not_mean, softmax_log10,
-                softmax_grad_missing_minus_one, softmax_shift_in_place],
+                softmax_grad_missing_minus_one, softmax_shift_in_place, softmax_global_shift],
     "l2": [l2_no_half, l2_grad_2x, l2_in_place],
     "l1": [l1_grad_is_w, l1_grad_kink_one, l1_half],
     "elastic_net": [elastic_ratio_swapped, elastic_no_half],
+    "soft_threshold": [soft_threshold_hard, soft_threshold_no_clamp, soft_threshold_relu,
+                       soft_threshold_no_sign, soft_threshold_clip_only, soft_threshold_in_place,
+                       soft_threshold_nearly_zero],
     "classifier": [ClassifierGlobalRandom, ClassifierUphill, ClassifierFirstRows,
                    ClassifierShuffledLabels, ClassifierReinitialises, ClassifierNoReg,
                    ClassifierPredictsScores, ClassifierPredictArgmin, ClassifierBigInit],
@@ -479,14 +592,15 @@ BASE = {
     "l2_penalty": [l2_right],
     "l1_penalty": [l1_right],
     "elastic_net_penalty": [elastic_right],
+    "soft_threshold": [soft_threshold_right],
     "linear_classifier": [ClassifierRight],
     "softmax_loss_naive": [softmax_loops],
     "softmax_loss_vectorized": [softmax_vectorised],
 }
 
 SVM_TESTS = {"test_svm_loss_naive", "test_svm_loss_vectorized", "test_l2_penalty",
-             "test_l1_penalty", "test_elastic_net_penalty", "test_linear_classifier",
-             "test_best_val"}
+             "test_l1_penalty", "test_elastic_net_penalty", "test_soft_threshold",
+             "test_linear_classifier", "test_best_val"}
 SOFTMAX_TESTS = {"test_softmax_loss_naive", "test_softmax_loss_vectorized",
                  "test_best_val_accuracy"}
 
@@ -823,6 +937,21 @@ SAMPLES = [
                "softmax_loss_vectorized": [softmax_logsumexp]},
         note="Right answers written differently (masks, np.mean, loops, sampling without "
              "replacement, log-sum-exp, a helper class in the same cell) get full points."),
+    Sample(
+        "different-log-forms",
+        in_tests=False,
+        fills={"softmax_loss_naive": [softmax_plain_log],
+               "softmax_loss_vectorized": [softmax_log_eps]},
+        note="The softmax losses take -np.log(p) and -np.log(p + 1e-18) instead of the "
+             "log-softmax: no case of the checks puts a correct score far enough below its "
+             "row's maximum for them to differ, so nothing is lost; softmax.ipynb shows "
+             "where they differ."),
+    Sample(
+        "different-soft-threshold",
+        in_tests=False,
+        fills={"soft_threshold": [soft_threshold_two_sided]},
+        note="soft_threshold written as np.maximum(W - t, 0) + np.minimum(W + t, 0), "
+             "exact zeros included: nothing is lost."),
 
     # ------------------------------------------------------------ bugs
     Sample(
@@ -919,6 +1048,32 @@ SAMPLES = [
         lose={"test_linear_classifier"},
         note="LinearClassifier ignores the Generator it is given: test_linear_classifier "
              "loses (not reproducible), but it still trains, so test_best_val passes."),
+    Sample(
+        "bug-softmax-global-shift",
+        in_tests=False,
+        fills={"softmax_loss_vectorized": [softmax_global_shift]},
+        lose={"test_softmax_loss_vectorized"},
+        note="softmax_loss_vectorized subtracts one maximum for the whole batch: the "
+             "visible, hidden and unseen cases whose rows' scores sit ~1000 apart give nan, "
+             "so its test cell loses; the digits' scores are close together, so the search "
+             "of section 6 still reaches 0.90 and test_best_val_accuracy passes."),
+    Sample(
+        "bug-soft-threshold-no-clamp",
+        in_tests=False,
+        fills={"soft_threshold": [soft_threshold_no_clamp]},
+        lose={"test_soft_threshold"},
+        note="soft_threshold subtracts threshold * sign(W) without the clamp (the "
+             "subgradient step): its test cell loses; the given comparison of section 8 "
+             "then fails its assertions, which costs no points (it is no graded cell)."),
+    Sample(
+        "bug-soft-threshold-in-place",
+        in_tests=False,
+        fills={"soft_threshold": [soft_threshold_in_place]},
+        lose={"test_soft_threshold"},
+        note="soft_threshold computes the right values in the caller's W and returns it: "
+             "the check says the values are right and the mutation is the only problem, "
+             "and the integrity worker's change to W reaches the grader's copy, so "
+             "test_soft_threshold loses in both."),
     Sample(
         "bug-classifier-uphill",
         fills={"linear_classifier": [ClassifierRight, ClassifierUphill]},
@@ -1233,7 +1388,8 @@ SAMPLES = [
                "svm_loss_vectorized": [svm_vectorised, slow("svm_loss_vectorized")],
                "l2_penalty": [l2_right, slow("l2_penalty")],
                "l1_penalty": [l1_right, slow("l1_penalty")],
-               "elastic_net_penalty": [elastic_right, slow("elastic_net_penalty")]},
+               "elastic_net_penalty": [elastic_right, slow("elastic_net_penalty")],
+               "soft_threshold": [soft_threshold_right, slow("soft_threshold")]},
         lose=SVM_TESTS | SOFTMAX_TESTS,
         flags={"timed-out"},
         status="failed",
