@@ -100,6 +100,8 @@ V = variants
     ("relu_backward", (V.relu_forward_maximum, V.relu_backward_no_mask), "where x < 0"),
     ("relu_backward", (V.relu_forward_maximum, V.relu_backward_in_place),
      "dout was modified in place"),
+    ("relu_backward", (V.relu_forward_maximum, V.relu_backward_alias),
+     "dout was modified in place"),
     ("sigmoid_forward", V.sigmoid_forward_overflow, "exp overflows"),
     ("sigmoid_backward", (V.sigmoid_forward_caches_x, V.sigmoid_backward_uses_x),
      r"s \* \(1 - s\)"),
@@ -112,6 +114,7 @@ V = variants
     ("svm_loss", V.svm_loss_counts_correct_class, "includes the correct class"),
     ("svm_loss", V.svm_loss_dscores_not_divided, "not divided by N"),
     ("softmax_loss", V.softmax_loss_no_shift, "max-shift"),
+    ("softmax_loss", V.softmax_loss_global_shift, "one maximum for all rows"),
     ("softmax_loss", V.softmax_loss_shift_in_place, "scores was modified in place"),
     ("two_layer_net", V.NetRegOnBiases, "biases are regularised"),
     ("two_layer_net", V.NetNoRegOnW2, "regularisation of W2"),
@@ -120,6 +123,8 @@ V = variants
     ("two_layer_net", V.NetDbNotSummed, "sums over the batch axis"),
     ("two_layer_net", V.NetDscoresNotDivided, "divide dscores by N"),
     ("two_layer_net", V.NetNoReluMask, "through the ReLU"),
+    ("two_layer_net", V.NetNoShift, "max-shift"),
+    ("two_layer_net", V.NetGlobalShift, "one maximum for all rows"),
     ("two_layer_net", V.NetIgnoresRng, "same rng seed"),
     ("two_layer_net", V.NetUpdatesInLoss, "Solver's job"),
 ])
@@ -130,6 +135,127 @@ def test_failure_names_the_bug(kind, variant, hint):
         warnings.simplefilter("error")
         with pytest.raises(CheckFailure, match=hint):
             grade(kind, variant)
+
+
+@pytest.mark.parametrize("kind, variant, label", [
+    ("relu_forward", V.relu_forward_in_place, "x"),
+    ("leaky_relu_forward", V.leaky_relu_forward_in_place, "x"),
+    ("relu_backward", (V.relu_forward_maximum, V.relu_backward_alias), "dout"),
+    ("relu_backward", (V.relu_forward_maximum, V.relu_backward_in_place), "dout"),
+    ("svm_loss", V.svm_loss_modifies_scores, "scores"),
+    ("softmax_loss", V.softmax_loss_shift_in_place, "scores"),
+    ("two_layer_net", V.NetModifiesX, "X"),
+])
+def test_a_mutation_with_right_values_says_so_first(kind, variant, label):
+    """Is a function whose values are right but which changes an input in
+    place told first that the values are right and the mutation is the only
+    problem, and how to avoid it?"""
+    with pytest.raises(CheckFailure) as info:
+        grade(kind, variant)
+    first, *rest = str(info.value).splitlines()
+    assert (f": the values are right; the only problem: the input {label} was modified in "
+            f"place on test case '") in first
+    assert len(rest) == 1 and f"{label}.copy()" in rest[0]
+
+
+def test_a_mutation_with_wrong_values_is_one_more_cause():
+    """When the values are wrong and an input changed too, does the message
+    give the wrong value first and the mutation as one more cause?"""
+    def svm_loss_summed_in_place(scores, y):
+        loss, dscores = V.svm_loss_summed(scores, y)
+        scores += 1.0
+        return loss, dscores
+    with pytest.raises(CheckFailure) as info:
+        checks.check_scores_loss("svm", svm_loss_summed_in_place)
+    msg = str(info.value)
+    assert msg.startswith("svm_loss_summed_in_place: the loss is wrong on test case 'small'")
+    assert "values are right" not in msg
+    assert "\n  also: the input scores was modified in place on test case 'small'" in msg
+
+
+def test_two_bugs_at_once_are_both_named():
+    """Does a network with regularised biases and no factor 0.5 get both causes
+    named for its loss, and each wrong gradient listed with its own?"""
+    with pytest.raises(CheckFailure) as info:
+        grade("two_layer_net", V.NetRegOnBiasesWithoutHalf)
+    msg = str(info.value)
+    assert "the loss is wrong" in msg
+    assert "2 bugs give together: (1) the biases are regularised" in msg
+    assert "(2) the course's regularisation is 0.5 * reg" in msg
+    for k in ("W1", "W2"):
+        assert f"also wrong: grads['{k}'] (hint: the gradient of 0.5 * reg * sum({k}**2) " \
+               f"is reg * {k}, not 2 * reg * {k})" in msg
+    for k in ("b1", "b2"):
+        assert f"also wrong: grads['{k}'] (hint: the biases are not regularised: d{k} gets " \
+               f"no 2 * reg * {k})" in msg
+
+
+def test_a_gradient_with_two_bugs_names_both():
+    """Is a gradient that two bugs made wrong together explained by both, in
+    the line that lists it among the other wrong outputs?"""
+    class NetNotAveragedNoRegW1(V.NetRight):
+        def backward(self, X, h, dscores):
+            grads = super().backward(X, h, X.shape[0] * dscores)
+            grads["W1"] = grads["W1"] - self.reg * self.params["W1"]
+            return grads
+    (regularised,) = [c for c in checks.CASES["two_layer_net"]["visible"] if c.reg]
+    with pytest.raises(CheckFailure) as info:
+        checks.check_two_layer_net(NetNotAveragedNoRegW1, cases=[regularised])
+    lines = str(info.value).splitlines()
+    assert "grads['W2'] is wrong on test case 'regularised'" in lines[0]
+    assert lines[-3:] == [
+        "  hint: the gradient is not averaged over the examples: divide dscores by N",
+        "  also wrong, for the same reason: grads['b2'], grads['b1']",
+        "  also wrong: grads['W1'] (hint: your value is what 2 bugs give together: (1) the "
+        "regularisation gradient reg * W1 is missing from dW1; (2) the gradient is not "
+        "averaged over the examples: divide dscores by N)"]
+
+
+@pytest.mark.parametrize("variant, cause", [
+    (V.NetRegOnBiases, "the biases are regularised"),
+    (V.NetRegWithoutHalf, "you have no factor 0.5"),
+    (V.NetNoRegOnW2, "lacks the regularisation of W2"),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_one_bug_gets_one_cause(variant, cause):
+    """Is a network with one bug given that one cause, not a combination that
+    happens to give the same value?"""
+    with pytest.raises(CheckFailure) as info:
+        grade("two_layer_net", variant)
+    hint = next(line for line in str(info.value).splitlines() if "hint:" in line)
+    assert cause in hint and "together" not in hint
+
+
+def test_other_wrong_outputs_are_listed_too():
+    """Does a failure list the other wrong outputs of the same call, once
+    per shared cause?"""
+    with pytest.raises(CheckFailure) as info:
+        grade("two_layer_net", V.NetDscoresNotDivided)
+    msg = str(info.value)
+    assert "grads['W2'] is wrong" in msg
+    assert msg.endswith("also wrong, for the same reason: grads['b2'], grads['W1'], "
+                        "grads['b1']")
+    with pytest.raises(CheckFailure) as info:
+        grade("svm_loss", V.svm_loss_summed)
+    assert str(info.value).splitlines()[-1] == (
+        "  also wrong: dscores (hint: dscores is not divided by N: the loss is a mean over "
+        "the N examples, so each row's gradient gets a factor 1/N)")
+
+
+@pytest.mark.parametrize("kind, variant", [
+    ("softmax_loss", V.softmax_loss_vectorised), ("softmax_loss", V.softmax_loss_loops),
+    ("softmax_loss", V.softmax_loss_log_eps),
+    ("two_layer_net", V.NetLayers), ("two_layer_net", V.NetRight),
+    ("two_layer_net", V.NetLogEps),
+], ids=lambda x: getattr(x, "__name__", str(x)))
+def test_scores_far_apart_pass_the_usual_right_writings(kind, variant):
+    """Do the cases whose rows lie ~1000 apart (which reject a global
+    max-shift) pass log-softmax, -log(p[y]) and log(p + 1e-18)?"""
+    graded = GRADED[kind]
+    key = "softmax" if kind == "softmax_loss" else kind
+    far = [c for label in ("visible", "hidden") for c in checks.CASES[key][label]
+           if c.row_spread]
+    assert len(far) == 2
+    graded.check(fns_of(kind, variant), cases={key: far}, reference=None)
 
 
 def test_wrong_gradient_reports_index_and_numeric_value():
@@ -272,6 +398,9 @@ def test_recomputed_entry_matches_the_solution_notebook():
     (variants.NetLayers, True),
     (variants.NetRegOnBiases, True),        # the samples say these still train
     (variants.NetNoRegOnW2, True),
+    (variants.NetRegOnBiasesWithoutHalf, True),
+    (variants.NetNoShift, True),            # the digits never give large scores
+    (variants.NetGlobalShift, True),
     (variants.NetTransposedDW2, False),     # the Solver cannot apply dW2
     (variants.NetDscoresNotDivided, False),  # diverges at both learning rates
 ], ids=lambda x: getattr(x, "__name__", str(x)))

@@ -4,21 +4,27 @@ the SVM and softmax losses on scores, the two-layer network.
 Outputs and gradients are compared with reference values computed by the
 instructor's solution notebooks (``reference/a2_neural_net.npz``) on inputs
 generated from each case's seed.  A mismatch is matched against the common
-bugs of the catalogue to give a hint, and a wrong gradient is also compared
-with a centred-difference gradient of the student's own forward (or loss) at
-the worst index.
+bugs of the catalogue, alone and in combination, to give a hint that names
+every cause; a failure also lists the other wrong outputs of the same call.
+A wrong gradient is compared with a centred-difference gradient of the
+student's own forward (or loss) at the worst index.  The softmax-based
+checks have scores in the thousands whose rows lie far apart: a missing
+max-shift and one maximum for all rows (instead of each row's) both fail
+there, each with its own hint.
 
 Conventions checked: ``name_forward(x, ...) -> (out, cache)``;
 ``affine_backward(dout, cache) -> (dx, dw, db)`` with ``dx`` of x's shape
 ``(N, d1, ..., dk)``; an activation's backward returns ``dx`` only; losses on
 scores return ``(loss, dscores)`` averaged over N.  Inputs must never be
-modified in place.  At an input of exactly 0 (the kink of ReLU, leaky ReLU and
+modified in place (``_core.inputs_kept``: with right values, the failure says
+so first).  At an input of exactly 0 (the kink of ReLU, leaky ReLU and
 ELU) either one-sided derivative is accepted.  A forward's cache is opaque:
 the checks pass it unchanged to the backward and never look inside.
 
 Tolerances (float64): outputs and losses ``rtol=1e-7, atol=1e-10``,
 gradients ``rtol=1e-6, atol=1e-9``.
 """
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +32,8 @@ import numpy as np
 from ..gradient_check import numeric_grad, numeric_grad_array
 from ..contract import Assignment
 from . import _core, _training
-from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, expect_value,
-                    fail, finite_loss, first_hint, passed, scalar, select_cases, unchanged,
+from ._core import (CheckFailure, array, call, case_inputs, check_kind, close, fail,
+                    finite_loss, first_hint, inputs_kept, passed, scalar, select_cases,
                     worst_index)
 from ._core import reference as stored_reference
 from .linear import check_at_least
@@ -76,6 +82,8 @@ class LossCase:
     C: int
     offset: float = 0.0     # added to every score: exp overflows without the max-shift
     y_dtype: str = "int64"
+    row_spread: float = 0.0  # rows' offsets spread over [0, row_spread]: a global max-shift
+    #                          (one maximum for the whole array) underflows to 0 / 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class NetCase:
     C: int
     reg: float
     weight_scale: float = None  # None: construct with the defaults (weight_scale, reg)
+    offset: float = 0.0      # added to b2, so to every score (see _net_inputs)
+    row_spread: float = 0.0  # the rows' scores lie up to this far apart (see _net_inputs)
 
     def __post_init__(self):
         if self.weight_scale is None and self.reg != 0:
@@ -142,18 +152,25 @@ CASES = {
     },
     "softmax": {
         "visible": [LossCase("small", 800, N=5, C=3),
-                    LossCase("large_scores", 801, N=4, C=5, offset=1000.0)],
+                    LossCase("large_scores", 801, N=4, C=5, offset=1000.0),
+                    LossCase("rows_apart", 802, N=6, C=4, row_spread=2000.0)],
         "hidden": [LossCase("single", 810, N=1, C=4),
                    LossCase("int32_labels", 811, N=30, C=10, y_dtype="int32"),
-                   LossCase("negative_scores", 812, N=6, C=3, offset=-3e4)],
+                   LossCase("negative_scores", 812, N=6, C=3, offset=-3e4),
+                   LossCase("rows_apart_negative", 813, N=8, C=3, offset=-5000.0,
+                            row_spread=3000.0)],
     },
     "two_layer_net": {
         "visible": [NetCase("no_reg", 900, N=5, D=4, H=6, C=3, reg=0.0),
                     NetCase("regularised", 901, N=7, D=5, H=8, C=4, reg=0.3,
-                            weight_scale=1e-2)],
+                            weight_scale=1e-2),
+                    NetCase("large_scores", 902, N=6, D=4, H=5, C=3, reg=0.0,
+                            row_spread=2000.0)],
         "hidden": [NetCase("single", 910, N=1, D=3, H=5, C=2, reg=0.1, weight_scale=0.5),
                    NetCase("wide", 911, N=20, D=12, H=15, C=6, reg=2.0, weight_scale=1e-3),
-                   NetCase("square", 912, N=6, D=5, H=4, C=4, reg=0.05, weight_scale=0.1)],
+                   NetCase("square", 912, N=6, D=5, H=4, C=4, reg=0.05, weight_scale=0.1),
+                   NetCase("large_negative_scores", 913, N=9, D=6, H=7, C=5, reg=0.0,
+                           offset=-3000.0, row_spread=1500.0)],
     },
 }
 CASE_TYPES = dict({k: ActivationCase for k in ACTIVATIONS}, affine=AffineCase,
@@ -208,23 +225,44 @@ def _activation_inputs(case):
     return inputs
 
 
+def _row_offsets(rng, N, spread):
+    """N offsets evenly spaced over [0, spread], in random order."""
+    return spread * rng.permutation(np.linspace(0.0, 1.0, N))
+
+
 def _loss_inputs(case):
     rng = np.random.default_rng(case.seed)
-    return {"in_scores": 2.0 * rng.standard_normal((case.N, case.C)) + case.offset,
-            "in_y": rng.integers(case.C, size=case.N).astype(case.y_dtype)}
+    inputs = {"in_scores": 2.0 * rng.standard_normal((case.N, case.C)) + case.offset,
+              "in_y": rng.integers(case.C, size=case.N).astype(case.y_dtype)}
+    if case.row_spread:
+        inputs["in_scores"] += _row_offsets(rng, case.N, case.row_spread)[:, None]
+    return inputs
 
 
 def _net_inputs(case):
     rng = np.random.default_rng(case.seed)
     D, H, C = case.D, case.H, case.C
     # Weights large enough that the ReLU is active and inactive, non-zero biases.
-    return {"in_X": rng.standard_normal((case.N, D)),
-            "in_y": rng.integers(C, size=case.N),
-            "in_W1": rng.standard_normal((D, H)) / np.sqrt(D),
-            "in_b1": 0.5 * rng.standard_normal(H),
-            "in_W2": rng.standard_normal((H, C)) / np.sqrt(H),
-            "in_b2": 0.5 * rng.standard_normal(C),
-            "in_reg": np.float64(case.reg)}
+    inputs = {"in_X": rng.standard_normal((case.N, D)),
+              "in_y": rng.integers(C, size=case.N),
+              "in_W1": rng.standard_normal((D, H)) / np.sqrt(D),
+              "in_b1": 0.5 * rng.standard_normal(H),
+              "in_W2": rng.standard_normal((H, C)) / np.sqrt(H),
+              "in_b2": 0.5 * rng.standard_normal(C),
+              "in_reg": np.float64(case.reg)}
+    if case.row_spread:
+        # Hidden unit 0 copies input 0 plus 0.5: h[i, 0] = 2 r_i + 0.5 with r_i
+        # spread over [0, 1].  Row 0 of W2 adds row_spread / 2 to every class,
+        # so row i's scores all move by row_spread * (r_i + 1/4): the rows lie
+        # up to row_spread apart, while the scores within a row stay a few
+        # units apart (no probability underflows with a per-row max-shift).
+        inputs["in_X"][:, 0] = 2.0 * _row_offsets(rng, case.N, 1.0)
+        inputs["in_W1"][:, 0] = 0.0
+        inputs["in_W1"][0, 0] = 1.0
+        inputs["in_b1"][0] = 0.5
+        inputs["in_W2"][0] += case.row_spread / 2
+    inputs["in_b2"] += case.offset
+    return inputs
 
 
 INPUTS = dict({k: _activation_inputs for k in ACTIVATIONS}, affine=_affine_inputs,
@@ -342,11 +380,15 @@ def _label(kind, case, inputs):
     return f"test case '{case.name}' (x {x.shape}{alpha})"
 
 
+def _array_inputs(kind, args):
+    """The forward's array inputs by name, for ``inputs_kept``."""
+    names = ("x", "w", "b") if kind == "affine" else ("x",)
+    return dict(zip(names, args))
+
+
 def _run_forward(kind, forward, name, args, label):
     """Call the student's forward: ``(out, cache)``, out checked for shape."""
     x = args[0]
-    names = ("x", "w", "b") if kind == "affine" else ("x",)
-    before = {n: a.copy() for n, a in zip(names, args)}
     try:
         result = call(forward, name, *args)
     except CheckFailure as e:
@@ -355,7 +397,6 @@ def _run_forward(kind, forward, name, args, label):
                 f"{e}\n  on {label}\n  hint: x has shape (N, d1, ..., dk); flatten each example "
                 "first, x.reshape(x.shape[0], -1), to get the (N, D) matrix") from e.__cause__
         raise
-    unchanged(name, before, dict(zip(names, args)), who="a layer")
     if not isinstance(result, tuple) or len(result) != 2:
         fail(name, f"should return a tuple (out, cache), got {type(result).__name__}"
                    + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
@@ -461,27 +502,29 @@ def check_forward(kind, forward, *, cases="visible", reference=None):
         inputs = case_inputs(ref, kind, case.name)
         if p + "out_default" in ref:
             inputs["out_default"] = ref[p + "out_default"]
-        args = _layer_args(kind, inputs)
+        given = _layer_args(kind, inputs)
+        args = _copies(given)   # ours, for the hints: the student's may be changed
         label = _label(kind, case, inputs)
-        out, _ = _run_forward(kind, forward, name, args, label)
-        want = ref[p + "out"]
-        count += 2
-        x = args[0]
-        if not np.all(np.isfinite(out)):
-            i = tuple(int(k) for k in np.argwhere(~np.isfinite(out))[0])
-            fail(name, f"the output is not finite on {label}",
-                 f"out{list(i)} = {float(out[i])}" + (f" at x = {float(x[i]):g}"
-                                                      if kind != "affine" else ""),
-                 "hint: " + _nonfinite_hint(kind))
-        if not close(out, want, **OUT_TOL):
-            i, got, exp = worst_index(out, want)
-            where = f" (x there = {float(x[i]):.6g})" if kind != "affine" else ""
-            with np.errstate(all="ignore"):
-                hint = first_hint(out, _forward_hints(kind, args, want, inputs), **OUT_TOL)
-            fail(name, f"the output is wrong on {label}",
-                 f"largest difference at out{list(i)}{where}: yours {got:.8g}, "
-                 f"expected {exp:.8g}", "hint: " + hint if hint else "")
-        count += 1
+        with inputs_kept(name, _array_inputs(kind, given), who="a layer", where=label):
+            out, _ = _run_forward(kind, forward, name, given, label)
+            want = ref[p + "out"]
+            count += 2
+            x = args[0]
+            if not np.all(np.isfinite(out)):
+                i = tuple(int(k) for k in np.argwhere(~np.isfinite(out))[0])
+                fail(name, f"the output is not finite on {label}",
+                     f"out{list(i)} = {float(out[i])}" + (f" at x = {float(x[i]):g}"
+                                                          if kind != "affine" else ""),
+                     "hint: " + _nonfinite_hint(kind))
+            if not close(out, want, **OUT_TOL):
+                i, got, exp = worst_index(out, want)
+                where = f" (x there = {float(x[i]):.6g})" if kind != "affine" else ""
+                with np.errstate(all="ignore"):
+                    hint = first_hint(out, _forward_hints(kind, args, want, inputs), **OUT_TOL)
+                fail(name, f"the output is wrong on {label}",
+                     f"largest difference at out{list(i)}{where}: yours {got:.8g}, "
+                     f"expected {exp:.8g}", "hint: " + hint if hint else "")
+            count += 1
     passed(name, count, f" ({label_set} cases)")
 
 
@@ -637,7 +680,9 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
     """Check a layer's backward pass ``backward(dout, cache)``.
 
     The student's ``forward`` makes the cache; ``backward`` returns
-    ``(dx, dw, db)`` for "affine" and ``dx`` for the activations.
+    ``(dx, dw, db)`` for "affine" and ``dx`` for the activations.  The
+    forward runs on copies of the inputs: whether it keeps them is
+    ``check_forward``'s question, not this one's.
 
     Parameters
     ----------
@@ -660,55 +705,58 @@ def check_backward(kind, forward, backward, *, cases="visible", reference=None):
             if p + extra in ref:
                 inputs[extra] = ref[p + extra]
         args = _layer_args(kind, inputs)
+        given = inputs["in_dout"].copy()   # the student's; dout stays ours
         dout = inputs["in_dout"]
         x = args[0]
         alpha = float(inputs["in_alpha"]) if "in_alpha" in inputs else DEFAULT_ALPHA.get(kind)
         label = _label(kind, case, inputs)
-        out, cache = _run_forward(kind, forward, fname, args, label)
+        out, cache = _run_forward(kind, forward, fname, _copies(args), label)
         forward_ok = close(out, ref[p + "out"], **OUT_TOL)
-        before = {"dout": dout.copy()}
-        try:
-            result = call(backward, name, dout, cache)
-        except CheckFailure as e:
-            if kind != "affine":
-                raise
-            raise CheckFailure(
-                f"{e}\n  on {label}\n  hint: check the shapes: dx = dout @ w.T is (N, M) @ (M, D),"
-                " dw = x2.T @ dout is (D, N) @ (N, M) with x2 = x.reshape(N, -1)") from e.__cause__
-        unchanged(name, before, {"dout": dout}, who="a backward pass")
-        grads = _unpack_grads(kind, result, args, dout=dout, name=name, label=label)
-        for pos, (gname, got) in enumerate(zip(_grad_names(kind), grads)):
-            want = ref[p + gname]
+        with inputs_kept(name, {"dout": given}, who="a backward pass", where=label):
+            try:
+                result = call(backward, name, given, cache)
+            except CheckFailure as e:
+                if kind != "affine":
+                    raise
+                raise CheckFailure(
+                    f"{e}\n  on {label}\n  hint: check the shapes: dx = dout @ w.T is "
+                    "(N, M) @ (M, D), dw = x2.T @ dout is (D, N) @ (N, M) with "
+                    "x2 = x.reshape(N, -1)") from e.__cause__
+            grads = _unpack_grads(kind, result, args, dout=dout, name=name, label=label)
+            for pos, (gname, got) in enumerate(zip(_grad_names(kind), grads)):
+                want = ref[p + gname]
+                count += 1
+                if not np.all(np.isfinite(got)):
+                    i = tuple(int(k) for k in np.argwhere(~np.isfinite(got))[0])
+                    fail(name, f"{gname} is not finite on {label}",
+                         f"{gname}{list(i)} = {float(got[i])}"
+                         + (f" at x = {float(x[i]):g}" if kind != "affine" else ""),
+                         "hint: " + _nonfinite_hint(kind, backward=True))
+                got, smooth = _accept_kinks(kind, x, alpha=alpha, dout=dout, got=got,
+                                            want=want)
+                if close(got, want, **GRAD_TOL):
+                    continue
+                i, yours, exp = worst_index(got, want)
+                arg = ("x", "w", "b")[pos]
+                lines = [f"largest difference at {gname}{list(i)} ({arg} there = "
+                         f"{float(args[pos][i]):.6g}): analytic (yours) {yours:.8g}, "
+                         f"expected {exp:.8g}"]
+                num = _numeric_at(forward, fname, args, pos=pos, index=i, dout=dout)
+                if num is not None:
+                    lines.append(f"numeric gradient of your {fname} there: {num:.8g}"
+                                 + (" (x = 0 is a kink: the centred difference averages "
+                                    "both sides)" if kind in KINKED and abs(float(x[i])) < 1e-5
+                                    else ""))
+                with np.errstate(all="ignore"):
+                    hints = _backward_hints(kind, args, dout, name=gname, want=want,
+                                            inputs=inputs)
+                hint = first_hint(got[smooth], [(v[smooth], m) for v, m in hints], **GRAD_TOL)
+                if not forward_ok:
+                    lines.append(f"note: your {fname} is wrong on this case too: fix it "
+                                 "first, the backward works from its cache")
+                fail(name, f"the gradient {gname} is wrong on {label}", *lines,
+                     "hint: " + hint if hint else "")
             count += 1
-            if not np.all(np.isfinite(got)):
-                i = tuple(int(k) for k in np.argwhere(~np.isfinite(got))[0])
-                fail(name, f"{gname} is not finite on {label}",
-                     f"{gname}{list(i)} = {float(got[i])}"
-                     + (f" at x = {float(x[i]):g}" if kind != "affine" else ""),
-                     "hint: " + _nonfinite_hint(kind, backward=True))
-            got, smooth = _accept_kinks(kind, x, alpha=alpha, dout=dout, got=got, want=want)
-            if close(got, want, **GRAD_TOL):
-                continue
-            i, yours, exp = worst_index(got, want)
-            arg = ("x", "w", "b")[pos]
-            lines = [f"largest difference at {gname}{list(i)} ({arg} there = "
-                     f"{float(args[pos][i]):.6g}): analytic (yours) {yours:.8g}, "
-                     f"expected {exp:.8g}"]
-            num = _numeric_at(forward, fname, args, pos=pos, index=i, dout=dout)
-            if num is not None:
-                lines.append(f"numeric gradient of your {fname} there: {num:.8g}"
-                             + (" (x = 0 is a kink: the centred difference averages both "
-                                "sides)" if kind in KINKED and abs(float(x[i])) < 1e-5 else ""))
-            with np.errstate(all="ignore"):
-                hints = _backward_hints(kind, args, dout, name=gname, want=want,
-                                        inputs=inputs)
-            hint = first_hint(got[smooth], [(v[smooth], m) for v, m in hints], **GRAD_TOL)
-            if not forward_ok:
-                lines.append(f"note: your {fname} is wrong on this case too: fix it first, "
-                             "the backward works from its cache")
-            fail(name, f"the gradient {gname} is wrong on {label}", *lines,
-                 "hint: " + hint if hint else "")
-        count += 1
     passed(name, count, f" ({label_set} cases)")
 
 
@@ -735,58 +783,179 @@ def check_scores_loss(kind, fn, *, cases="visible", reference=None):
         p = f"{kind}/{case.name}/"
         inputs = case_inputs(ref, kind, case.name)
         scores, y = inputs["in_scores"], inputs["in_y"]
+        given = {"scores": scores.copy(), "y": y.copy()}   # the student's; ours stay
         N, C = scores.shape
         label = f"test case '{case.name}' (N={N}, C={C}, y {y.dtype})"
-        loss, dscores = _call_loss(fn, name, scores, y)
-        count += 3
-        want, want_d = float(ref[p + "loss"]), ref[p + "dscores"]
-        hint = ""
-        if kind == "softmax" and case.offset:
-            hint = (f"hint: the scores here are near {case.offset:g} and exp over- or "
-                    "underflows: subtract each row's maximum score before np.exp (the max-shift)")
-        finite_loss(name, label, loss, dscores, grad_name="dscores", hint=hint)
-        onehot = np.eye(C)[y]
-        loss_hints = [(N * want, "the loss is summed over the examples: divide by N (it is "
-                                 "the mean over examples)")]
-        grad_hints = [(N * want_d, "dscores is not divided by N: the loss is a mean over "
-                                   "the N examples, so each row's gradient gets a factor 1/N"),
-                      (-want_d, "dscores has the wrong sign")]
-        if kind == "svm":
-            loss_hints.append((want + 1, "the margin sum includes the correct class j = y_i, "
-                                         "which adds max(0, 1) = 1 per example: skip j == y[i]"))
-            grad_hints.append((np.where(onehot > 0, 0.0, want_d),
-                               "the correct class's entry is missing: dscores[i, y[i]] is "
-                               "minus the number of positive margins of row i (over N)"))
-        else:
-            loss_hints.append((want / np.log(10), "the loss uses log10: the course uses the "
-                                                  "natural logarithm np.log"))
-            grad_hints.append((want_d + onehot / N, "1 is not subtracted at the correct class: "
-                                                    "dscores = (p - onehot(y)) / N"))
-        loss_hints = [(v, m) for v, m in loss_hints if not close(v, want, **OUT_TOL)]
-        grad_hints = [(v, m) for v, m in grad_hints if not close(v, want_d, **GRAD_TOL)]
-        expect_value(name, "the loss", loss, want, label=label, hints=loss_hints, tol=OUT_TOL)
-        if not close(dscores, want_d, **GRAD_TOL):
-            i, got, exp = worst_index(dscores, want_d)
-            lines = [f"largest difference at dscores{list(i)}: analytic (yours) {got:.8g}, "
-                     f"expected {exp:.8g}"]
-            num = _numeric_loss_at(fn, name, scores, y, i)
-            if num is not None:
-                lines.append(f"numeric gradient of your loss there: {num:.8g}")
-            hint = first_hint(dscores, grad_hints, **GRAD_TOL)
-            fail(name, f"the gradient dscores is wrong on {label}", *lines,
-                 "hint: " + hint if hint else "")
-        count += 2
+        with inputs_kept(name, given, who="a loss function", where=label):
+            loss, dscores = _call_loss(fn, name, given["scores"], given["y"])
+            count += 3
+            want, want_d = float(ref[p + "loss"]), ref[p + "dscores"]
+            if not (np.isfinite(loss) and np.all(np.isfinite(dscores))):
+                def finite_on(rows):
+                    try:
+                        out = _call_loss(fn, name, scores[rows], y.copy())
+                    except CheckFailure:
+                        return False
+                    return bool(np.isfinite(out[0]) and np.all(np.isfinite(out[1])))
+                hint = ("hint: " + _max_shift_hint(scores, finite_on) if kind == "softmax"
+                        else "")
+                finite_loss(name, label, loss, dscores, grad_name="dscores", hint=hint)
+            loss_hints, grad_hints = _scores_loss_hints(kind, want, want_d, y)
+            loss_ok = close(loss, want, **OUT_TOL)
+            grad_ok = close(dscores, want_d, **GRAD_TOL)
+            if not loss_ok:
+                hint = first_hint(loss, loss_hints, **OUT_TOL)
+                also = [] if grad_ok else [("dscores", first_hint(dscores, grad_hints,
+                                                                   **GRAD_TOL))]
+                fail(name, f"the loss is wrong on {label}",
+                     f"expected {want:.8g}, got {loss:.8g}", "hint: " + hint if hint else "",
+                     *_also(also))
+            if not grad_ok:
+                i, got, exp = worst_index(dscores, want_d)
+                lines = [f"largest difference at dscores{list(i)}: analytic (yours) "
+                         f"{got:.8g}, expected {exp:.8g}"]
+                num = _numeric_loss_at(fn, name, scores, y, i)
+                if num is not None:
+                    lines.append(f"numeric gradient of your loss there: {num:.8g}")
+                hint = first_hint(dscores, grad_hints, **GRAD_TOL)
+                fail(name, f"the gradient dscores is wrong on {label}", *lines,
+                     "hint: " + hint if hint else "")
+            count += 2
     passed(name, count, f" ({label_set} cases)")
 
 
+def _scores_loss_hints(kind, want, want_d, y):
+    """(value, message) candidates of the common bugs of a loss on scores, alone
+    and together: for the loss and for dscores."""
+    N, C = want_d.shape
+    onehot = np.eye(C)[y]
+    loss_bugs = [("summed", "the loss is summed over the examples: divide by N (it is the "
+                            "mean over examples)")]
+    grad_bugs = [("not_divided", "dscores is not divided by N: the loss is a mean over the N "
+                                 "examples, so each row's gradient gets a factor 1/N"),
+                 ("sign", "dscores has the wrong sign")]
+    if kind == "svm":
+        loss_bugs.append(("correct", "the margin sum includes the correct class j = y_i, "
+                                     "which adds max(0, 1) = 1 per example: skip j == y[i]"))
+        grad_bugs.append(("no_correct", "the correct class's entry is missing: dscores[i, y[i]] "
+                                        "is minus the number of positive margins of row i "
+                                        "(over N)"))
+
+        def loss_value(names):
+            return (N if "summed" in names else 1) * (want + ("correct" in names))
+
+        def local(names):
+            return np.where(onehot > 0, 0.0, want_d) if "no_correct" in names else want_d
+    else:
+        loss_bugs.append(("log10", "the loss uses log10: the course uses the natural "
+                                   "logarithm np.log"))
+        grad_bugs.append(("no_minus_one", "1 is not subtracted at the correct class: "
+                                          "dscores = (p - onehot(y)) / N"))
+
+        def loss_value(names):
+            return ((N if "summed" in names else 1) * want
+                    / (np.log(10) if "log10" in names else 1))
+
+        def local(names):
+            return want_d + onehot / N if "no_minus_one" in names else want_d
+
+    def grad_value(names):
+        if "sign" in names:
+            return -want_d if len(names) == 1 else None
+        return (N if "not_divided" in names else 1) * local(names)
+    return (_bug_candidates(loss_bugs, loss_value, want, OUT_TOL),
+            _bug_candidates(grad_bugs, grad_value, want_d, GRAD_TOL))
+
+
 def _call_loss(fn, name, scores, y):
-    before = {"scores": scores.copy(), "y": y.copy()}
     out = call(fn, name, scores, y)
-    unchanged(name, before, {"scores": scores, "y": y}, who="a loss function")
     if not isinstance(out, tuple) or len(out) != 2:
         fail(name, f"should return a tuple (loss, dscores), got {type(out).__name__}"
                    + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
     return scalar(out[0], name, "loss"), _array(out[1], scores.shape, name, "dscores")
+
+
+def _max_shift_hint(scores, finite_on):
+    """The hint for a softmax whose loss is not finite on ``scores`` (N, C).
+
+    ``finite_on(rows)`` says whether the student's loss is finite on
+    ``scores[rows]``.  When the rows lie far apart it is asked about N
+    copies of the row with the largest scores: finite there means that the
+    shift works when all rows are alike, so it subtracts one maximum for all
+    rows (or each column's) instead of each row's own.
+    """
+    top = scores.max(axis=1)
+    spread = float(np.ptp(top))
+    i = int(np.argmax(np.abs(top)))
+    largest = float(np.abs(scores).max())
+    if largest < 500:
+        return (f"the scores here are at most {largest:.3g} in size, too small for exp to "
+                "overflow: look for a division by zero or a log of 0")
+    if spread > 100 and finite_on(np.full(len(scores), i)):
+        return (f"the rows' largest scores lie up to {spread:.0f} apart here, and your loss is "
+                "finite when every row holds the same scores: you subtract one maximum for "
+                "all rows (of the whole array, or of each column), so in the rows far below "
+                "it exp underflows to 0 everywhere and 0 / 0 or log(0) follows; subtract each "
+                "row's own maximum, scores.max(axis=1, keepdims=True)")
+    return (f"the scores here reach {largest:.0f} in size and exp over- or "
+            "underflows: subtract each row's maximum score before np.exp (the max-shift), "
+            "scores.max(axis=1, keepdims=True)")
+
+
+def _also(wrong, same=""):
+    """The last lines of a failure: the other outputs that are wrong too.
+
+    ``wrong`` lists (output, hint) pairs; outputs with one hint share a line,
+    and ``same`` is the failure's own hint (said once, not repeated).
+    """
+    groups = {}
+    for what, hint in wrong:
+        groups.setdefault(hint, []).append(what)
+    lines = []
+    for hint, whats in groups.items():
+        if hint and hint == same:
+            lines.append("also wrong, for the same reason: " + ", ".join(whats))
+        else:
+            lines.append("also wrong: " + ", ".join(whats) + (f" (hint: {hint})" if hint else ""))
+    return lines
+
+
+def _bug_candidates(bugs, value, want, tol):
+    """(value, message) candidates of the known bugs, alone and together.
+
+    Parameters
+    ----------
+    bugs : list of (str, str)
+        The single bugs, (name, message).
+    value : callable
+        ``value(names)``, names a frozenset of bug names: the output that
+        those bugs together give, or None for a combination that cannot
+        happen (two ways of getting one step wrong).
+    want : float or ndarray
+        The right output: a candidate equal to it is left out.
+    tol : dict
+
+    Returns
+    -------
+    list of (value, message), fewest bugs first, so that ``first_hint``
+    finds the simplest explanation; a combination's message names every
+    cause.  Every subset is tried: the lists are short (at most 2**6
+    candidates of the size of one output).
+    """
+    out = []
+    for k in range(1, len(bugs) + 1):
+        for combo in itertools.combinations(bugs, k):
+            v = value(frozenset(n for n, _ in combo))
+            if v is not None and not close(v, want, **tol):
+                out.append((v, _causes([m for _, m in combo])))
+    return out
+
+
+def _causes(messages):
+    if len(messages) == 1:
+        return messages[0]
+    return (f"your value is what {len(messages)} bugs give together: "
+            + "; ".join(f"({i}) {m}" for i, m in enumerate(messages, 1)))
 
 
 def _numeric_loss_at(fn, name, scores, y, index):
@@ -816,41 +985,65 @@ def _read_params(net, name, shapes, when):
 
 
 def _net_hints(inputs, ref, p, N):
-    """(value, message) candidates of the common bugs: for the loss and per gradient."""
+    """(value, message) candidates of the common bugs, alone and together: for
+    the loss, and per gradient."""
     reg = float(inputs["in_reg"])
     W = {k: inputs["in_" + k] for k in PARAM_KEYS}
     L0 = float(ref[p + "data_loss"])
     G0 = {k: ref[p + "data_d" + k] for k in PARAM_KEYS}
-    R1, R2 = (0.5 * reg * float(np.sum(W[k] ** 2)) for k in ("W1", "W2"))
-    Rb = 0.5 * reg * float(np.sum(W["b1"] ** 2) + np.sum(W["b2"] ** 2))
-    loss = [(L0 + R2, "the loss lacks the regularisation of W1, 0.5 * reg * sum(W1**2)"),
-            (L0 + R1, "the loss lacks the regularisation of W2, 0.5 * reg * sum(W2**2)"),
-            (L0, "the regularisation term is missing from the loss"),
-            (L0 + R1 + R2 + Rb, "the biases are regularised: only W1 and W2 are"),
-            (L0 + 2 * (R1 + R2), "the course's regularisation is 0.5 * reg * (sum(W1**2) + "
-                                 "sum(W2**2)); you have no factor 0.5"),
-            (N * L0 + R1 + R2, "the data loss is summed over the examples: divide it by N")]
+    S = {k: float(np.sum(W[k] ** 2)) for k in PARAM_KEYS}
+    loss_bugs = [
+        ("no_W1", "the loss lacks the regularisation of W1, 0.5 * reg * sum(W1**2)"),
+        ("no_W2", "the loss lacks the regularisation of W2, 0.5 * reg * sum(W2**2)"),
+        ("no_reg", "the regularisation term is missing from the loss"),
+        ("biases", "the biases are regularised: only W1 and W2 are"),
+        ("no_half", "the course's regularisation is 0.5 * reg * (sum(W1**2) + sum(W2**2)); "
+                    "you have no factor 0.5"),
+        ("summed", "the data loss is summed over the examples: divide it by N")]
+
+    def loss_value(names):
+        if ("no_reg" in names and len(names - {"summed"}) > 1) or {"no_W1", "no_W2"} <= names:
+            return None   # the same as "no_reg", or nothing left to get wrong
+        terms = [] if "no_reg" in names else [k for k in ("W1", "W2")
+                                               if "no_" + k not in names]
+        terms += ["b1", "b2"] if "biases" in names else []
+        half = 1.0 if "no_half" in names else 0.5
+        return (N if "summed" in names else 1) * L0 + half * reg * sum(S[k] for k in terms)
+
     grads = {}
     for k in PARAM_KEYS:
-        g = G0[k]
+        want = G0[k] + (reg * W[k] if k.startswith("W") else 0.0)
         if k.startswith("W"):
-            grads[k] = [(g, f"the regularisation gradient reg * {k} is missing from d{k}"),
-                        (g + 2 * reg * W[k], f"the gradient of 0.5 * reg * sum({k}**2) is "
-                                             f"reg * {k}, not 2 * reg * {k}"),
-                        (N * g + reg * W[k], "the gradient is not averaged over the examples: "
-                                             "divide dscores by N")]
+            bugs = [("no_reg", f"the regularisation gradient reg * {k} is missing from d{k}"),
+                    ("double_reg", f"the gradient of 0.5 * reg * sum({k}**2) is reg * {k}, "
+                                   f"not 2 * reg * {k}"),
+                    ("not_averaged", "the gradient is not averaged over the examples: divide "
+                                     "dscores by N")]
         else:
-            grads[k] = [(g + reg * W[k], f"the biases are not regularised: d{k} gets no "
-                                         f"reg * {k}"),
-                        (N * g, "the gradient is not averaged over the examples: divide "
-                                "dscores by N"),
-                        (g / N, f"d{k} is divided by N twice: dscores is already averaged, so "
-                                f"d{k} is a plain sum over the batch")]
-        want = g + (reg * W[k] if k.startswith("W") else 0.0)
-        grads[k].append((-want, f"d{k} has the wrong sign"))
-        grads[k] = [(v, m) for v, m in grads[k] if not close(v, want, **GRAD_TOL)]
-    want = L0 + R1 + R2
-    return [(v, m) for v, m in loss if not close(v, want, **OUT_TOL)], grads
+            bugs = [("reg", f"the biases are not regularised: d{k} gets no reg * {k}"),
+                    ("double_reg", f"the biases are not regularised: d{k} gets no "
+                                   f"2 * reg * {k}"),
+                    ("not_averaged", "the gradient is not averaged over the examples: divide "
+                                     "dscores by N"),
+                    ("mean", f"d{k} is divided by N twice: dscores is already averaged, so "
+                             f"d{k} is a plain sum over the batch")]
+        bugs.append(("sign", f"d{k} has the wrong sign"))
+
+        def grad_value(names, k=k, want=want):
+            if "sign" in names:
+                return -want if len(names) == 1 else None
+            if {"no_reg", "double_reg"} <= names or {"reg", "double_reg"} <= names \
+                    or {"not_averaged", "mean"} <= names:
+                return None   # two ways of getting one step wrong
+            data = N if "not_averaged" in names else 1 / N if "mean" in names else 1
+            if k.startswith("W"):
+                r = 0 if "no_reg" in names else 2 if "double_reg" in names else 1
+            else:
+                r = 1 if "reg" in names else 2 if "double_reg" in names else 0
+            return data * G0[k] + r * reg * W[k]
+        grads[k] = _bug_candidates(bugs, grad_value, want, GRAD_TOL)
+    want = L0 + 0.5 * reg * (S["W1"] + S["W2"])
+    return _bug_candidates(loss_bugs, loss_value, want, OUT_TOL), grads
 
 
 def _check_net_init(cls, name, case, dims, label):
@@ -912,6 +1105,7 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         As for ``check_forward``.
     """
     name = _name(cls, "TwoLayerNet")
+    lname = name + ".loss"
     cases, label_set = _cases("two_layer_net", cases)
     ref = stored_reference(AID) if reference is None else reference
     count = 0
@@ -929,79 +1123,106 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
         for k in PARAM_KEYS:
             net.params[k] = W[k].copy()
         shapes = {k: v.shape for k, v in W.items()}
-        before = {"X": X.copy(), "y": y.copy()}
 
-        scores = call(net.loss, name + ".loss", X)
-        unchanged(name + ".loss", {"X": before["X"]}, {"X": X}, who="the network's loss")
-        scores = _array(scores, (N, C), name + ".loss",
-                       "loss(X) (the scores, when y is None)")
-        want = ref[p + "scores"]
-        if not close(scores, want, **OUT_TOL):
-            i, got, exp = worst_index(scores, want)
-            with np.errstate(all="ignore"):
-                e = np.exp(want - want.max(axis=1, keepdims=True))
-                hints = [(np.maximum(want, 0), "a ReLU is applied to the scores: the output "
-                                               "layer is linear"),
-                         ((X @ W["W1"] + W["b1"]) @ W["W2"] + W["b2"],
-                          "the hidden layer has no ReLU"),
-                         (e / e.sum(axis=1, keepdims=True), "loss(X) returns probabilities: "
-                                                             "it should return the raw scores")]
-            hint = first_hint(scores, hints, **OUT_TOL)
-            fail(name + ".loss", f"the scores loss(X) are wrong on {label}",
-                 f"largest difference at scores{list(i)}: yours {got:.8g}, expected {exp:.8g}",
-                 "hint: " + hint if hint else "")
-        _check_params_kept(net, name, shapes, W, "loss(X)")
+        given = {"X": X.copy()}   # the student's; X and y stay ours
+        with inputs_kept(lname, given, who="the network's loss", where=label):
+            scores = call(net.loss, lname, given["X"])
+            scores = _array(scores, (N, C), lname, "loss(X) (the scores, when y is None)")
+            want = ref[p + "scores"]
+            if not close(scores, want, **OUT_TOL):
+                i, got, exp = worst_index(scores, want)
+                with np.errstate(all="ignore"):
+                    e = np.exp(want - want.max(axis=1, keepdims=True))
+                    hints = [(np.maximum(want, 0), "a ReLU is applied to the scores: the output "
+                                                   "layer is linear"),
+                             ((X @ W["W1"] + W["b1"]) @ W["W2"] + W["b2"],
+                              "the hidden layer has no ReLU"),
+                             (e / e.sum(axis=1, keepdims=True), "loss(X) returns "
+                                                                 "probabilities: it should "
+                                                                 "return the raw scores")]
+                hint = first_hint(scores, hints, **OUT_TOL)
+                fail(lname, f"the scores loss(X) are wrong on {label}",
+                     f"largest difference at scores{list(i)}: yours {got:.8g}, expected "
+                     f"{exp:.8g}", "hint: " + hint if hint else "")
+            _check_params_kept(net, name, shapes, W, "loss(X)")
         count += 3
 
-        out = call(net.loss, name + ".loss", X, y)
-        unchanged(name + ".loss", before, {"X": X, "y": y}, who="the network's loss")
-        if not isinstance(out, tuple) or len(out) != 2:
-            fail(name + ".loss", f"loss(X, y) should return a tuple (loss, grads), got "
-                                 f"{type(out).__name__}")
-        loss = scalar(out[0], name + ".loss", "the loss")
-        grads = out[1]
-        if not isinstance(grads, dict) or set(grads) != set(PARAM_KEYS):
-            fail(name + ".loss", "grads should be a dict with the keys of params, "
-                                 f"{list(PARAM_KEYS)}, got "
-                                 + (f"keys {sorted(grads)}" if isinstance(grads, dict)
-                                    else type(grads).__name__))
-        _check_params_kept(net, name, shapes, W, "loss(X, y)")
-        loss_hints, grad_hints = _net_hints(inputs, ref, p, N)
-        want = float(ref[p + "loss"])
-        if not np.isfinite(loss):
-            fail(name + ".loss", f"the loss is not finite ({loss}) on {label}",
-                 "hint: subtract each row's maximum score before np.exp (the max-shift)")
-        expect_value(name + ".loss", "the loss", loss, want, label=label, hints=loss_hints,
-                     tol=OUT_TOL)
-        count += 3
-        # Backprop order: the second layer first, so a right dW2 and db2 point
-        # at the ReLU or the first layer.
-        for k in ("W2", "b2", "W1", "b1"):
-            g = grads[k]
-            if (isinstance(g, np.ndarray) and k.startswith("b") and g.ndim == 2
-                    and g.shape[1:] == shapes[k] and N > 1):
-                fail(name + ".loss", f"grads['{k}'] has shape {g.shape}, expected {shapes[k]} "
-                                     f"on {label}",
-                     f"hint: {k} is added to each of the N rows, so d{k} sums over the batch axis")
-            g = _array(g, shapes[k], name + ".loss", f"grads['{k}']")
-            want = ref[p + "d" + k]
-            if close(g, want, **GRAD_TOL):
-                count += 1
-                continue
-            i, got, exp = worst_index(g, want)
-            lines = [f"largest difference at grads['{k}']{list(i)}: analytic (yours) {got:.8g}, "
-                     f"expected {exp:.8g}"]
-            num = _numeric_net_at(net, name, W, key=k, index=i, X=X, y=y)
-            if num is not None:
-                lines.append(f"numeric gradient of your loss there: {num:.8g}")
-            hint = first_hint(g, grad_hints[k], **GRAD_TOL)
-            if not hint and k in ("W1", "b1"):
-                hint = ("dW2 and db2 are right, so the error is in the backward pass through "
-                        "the ReLU or the first layer: the gradient reaches the hidden "
-                        "pre-activation only where it is > 0, and dW1 = X.T @ (that gradient)")
-            fail(name + ".loss", f"the gradient grads['{k}'] is wrong on {label}", *lines,
-                 "hint: " + hint if hint else "")
+        given = {"X": X.copy(), "y": y.copy()}
+        with inputs_kept(lname, given, who="the network's loss", where=label):
+            out = call(net.loss, lname, given["X"], given["y"])
+            if not isinstance(out, tuple) or len(out) != 2:
+                fail(lname, f"loss(X, y) should return a tuple (loss, grads), got "
+                            f"{type(out).__name__}")
+            loss = scalar(out[0], lname, "the loss")
+            grads = out[1]
+            if not isinstance(grads, dict) or set(grads) != set(PARAM_KEYS):
+                fail(lname, "grads should be a dict with the keys of params, "
+                            f"{list(PARAM_KEYS)}, got "
+                            + (f"keys {sorted(grads)}" if isinstance(grads, dict)
+                               else type(grads).__name__))
+            _check_params_kept(net, name, shapes, W, "loss(X, y)")
+            if not np.isfinite(loss):
+                def finite_on(rows):
+                    try:
+                        return bool(np.isfinite(scalar(call(net.loss, lname, X[rows],
+                                                            y.copy())[0], lname)))
+                    except (CheckFailure, TypeError, IndexError):
+                        return False
+                fail(lname, f"the loss is not finite ({loss}) on {label}",
+                     "hint: " + _max_shift_hint(ref[p + "scores"], finite_on))
+            count += 3 + _check_net_values(net, name, loss, grads, X=X, y=y, W=W,
+                                           inputs=inputs, ref=ref, p=p, label=label)
     passed(name, count, f" ({label_set} cases)")
+
+
+def _net_grad(g, k, shape, *, N, name, label):
+    """The student's grads[k], checked for type and shape."""
+    if (isinstance(g, np.ndarray) and k.startswith("b") and g.ndim == 2
+            and g.shape[1:] == shape and N > 1):
+        fail(name, f"grads['{k}'] has shape {g.shape}, expected {shape} on {label}",
+             f"hint: {k} is added to each of the N rows, so d{k} sums over the batch axis")
+    return _array(g, shape, name, f"grads['{k}']")
+
+
+def _check_net_values(net, name, loss, grads, *, X, y, W, inputs, ref, p, label):
+    """Compare the loss and the gradients of a network with the reference.
+
+    A failure names the first wrong output (the loss, then the gradients in
+    the order of backprop: a right dW2 and db2 point at the ReLU or the first
+    layer) and, on one more line each, every other wrong gradient, each with
+    the causes its value shows.  Returns the number of checks passed.
+    """
+    lname = name + ".loss"
+    N = X.shape[0]
+    order = ("W2", "b2", "W1", "b1")
+    grads = {k: _net_grad(grads[k], k, W[k].shape, N=N, name=lname, label=label) for k in order}
+    loss_hints, grad_hints = _net_hints(inputs, ref, p, N)
+    wrong = [k for k in order if not close(grads[k], ref[p + "d" + k], **GRAD_TOL)]
+    hints = {k: first_hint(grads[k], grad_hints[k], **GRAD_TOL) for k in wrong}
+    if not {"W2", "b2"} & set(wrong):
+        for k in ("W1", "b1"):
+            if k in wrong and not hints[k]:
+                hints[k] = ("dW2 and db2 are right, so the error is in the backward pass "
+                            "through the ReLU or the first layer: the gradient reaches the "
+                            "hidden pre-activation only where it is > 0, and dW1 = X.T @ "
+                            "(that gradient)")
+    also = [(f"grads['{k}']", hints[k]) for k in wrong]
+    want = float(ref[p + "loss"])
+    if not close(loss, want, **OUT_TOL):
+        hint = first_hint(loss, loss_hints, **OUT_TOL)
+        fail(lname, f"the loss is wrong on {label}", f"expected {want:.8g}, got {loss:.8g}",
+             "hint: " + hint if hint else "", *_also(also))
+    if wrong:
+        k = wrong[0]
+        i, got, exp = worst_index(grads[k], ref[p + "d" + k])
+        lines = [f"largest difference at grads['{k}']{list(i)}: analytic (yours) {got:.8g}, "
+                 f"expected {exp:.8g}"]
+        num = _numeric_net_at(net, name, W, key=k, index=i, X=X, y=y)
+        if num is not None:
+            lines.append(f"numeric gradient of your loss there: {num:.8g}")
+        fail(lname, f"the gradient grads['{k}'] is wrong on {label}", *lines,
+             "hint: " + hints[k] if hints[k] else "", *_also(also[1:], same=hints[k]))
+    return len(order)
 
 
 def _check_params_kept(net, name, shapes, W, what):
@@ -1169,12 +1390,18 @@ def random_cases(rng):
             LossCase("unseen_medium", seed(), N=n(10, 40), C=n(3, 10), y_dtype="int32"),
             LossCase("unseen_large_scores", seed(), N=n(3, 10), C=n(3, 6),
                      offset=float(rng.choice([-1, 1]) * rng.uniform(800, 5e4)))]
+    cases["softmax"].append(LossCase("unseen_rows_apart", seed(), N=n(4, 10), C=n(2, 6),
+                                     offset=float(rng.uniform(-3000, 0)),
+                                     row_spread=float(rng.uniform(1500, 4000))))
     cases["two_layer_net"] = [
         NetCase("unseen_reg", seed(), N=n(1, 10), D=n(2, 10), H=n(3, 15), C=n(2, 6),
                 reg=float(rng.uniform(0.05, 3.0)),
                 weight_scale=float(10 ** rng.uniform(-3, -0.5))),
         NetCase("unseen_no_reg", seed(), N=n(5, 20), D=n(2, 8), H=n(4, 12), C=n(2, 5),
-                reg=0.0)]
+                reg=0.0),
+        NetCase("unseen_large_scores", seed(), N=n(4, 10), D=n(2, 8), H=n(2, 10), C=n(2, 5),
+                reg=0.0, offset=float(rng.uniform(-3000, 1000)),
+                row_spread=float(rng.uniform(1500, 4000)))]
     return cases
 
 

@@ -213,6 +213,14 @@ def relu_backward_in_place(dout, cache):
     return dout
 
 
+def relu_backward_alias(dout, cache):
+    """dx = dout names the same array: zeroing dx zeroes the caller's dout.
+    Right values."""
+    dx = dout
+    dx[cache <= 0] = 0
+    return dx
+
+
 def relu_backward_mask_from_dout(dout, cache):
     return dout * (dout > 0)
 
@@ -597,6 +605,18 @@ def softmax_loss_logsumexp(scores, y):
     return loss, (np.exp(scores - lse[:, None]) - onehot) / len(y)
 
 
+def softmax_loss_log_eps(scores, y):
+    """-log(p + 1e-18): the epsilon guards against log(0) and changes nothing
+    measurable while p is not tiny."""
+    N = scores.shape[0]
+    e = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    loss = np.sum(-np.log(p[np.arange(N), y] + 1e-18)) / N
+    dscores = p.copy()
+    dscores[np.arange(N), y] -= 1
+    return loss, dscores / N
+
+
 def softmax_loss_loops(scores, y):
     N, C = scores.shape
     loss, dscores = 0.0, np.zeros((N, C))
@@ -616,6 +636,16 @@ def softmax_loss_no_shift(scores, y):
     e = np.exp(scores)
     p = e / e.sum(axis=1, keepdims=True)
     loss = -np.log(p[np.arange(N), y]).mean()
+    p[np.arange(N), y] -= 1
+    return loss, p / N
+
+
+def softmax_loss_global_shift(scores, y):
+    """One maximum for the whole array: rows far below it underflow to 0 / 0."""
+    N = scores.shape[0]
+    shifted = scores - np.max(scores)
+    p = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
     p[np.arange(N), y] -= 1
     return loss, p / N
 
@@ -767,6 +797,20 @@ class NetLayers:
         return data_loss + reg_loss, grads
 
 
+class NetLogEps(NetRight):
+    """-log(p + 1e-18), p from a per-row max-shift."""
+
+    @staticmethod
+    def data_loss(scores, y):
+        N = scores.shape[0]
+        e = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+        p = e / np.sum(e, axis=1, keepdims=True)
+        loss = np.mean(-np.log(p[np.arange(N), y] + 1e-18))
+        dscores = p.copy()
+        dscores[np.arange(N), y] -= 1
+        return loss, dscores / N
+
+
 class NetEinsum:
     """einsum, a boolean mask cached from the forward pass, int labels as float ops."""
 
@@ -818,6 +862,21 @@ class NetRegOnBiases(NetRight):
         dh = dscores @ W2.T * (h > 0)
         return {"W1": X.T @ dh + self.reg * W1, "b1": dh.sum(axis=0) + self.reg * b1,
                 "W2": h.T @ dscores + self.reg * W2, "b2": dscores.sum(axis=0) + self.reg * b2}
+
+
+class NetRegOnBiasesWithoutHalf(NetRight):
+    """Two bugs at once: regularises b1 and b2 too, with reg * sum(p**2) (no 0.5)
+    and gradients 2 * reg * p to match."""
+
+    def reg_loss(self):
+        return self.reg * sum(np.sum(v * v) for v in self.params.values())
+
+    def backward(self, X, h, dscores):
+        W1, b1, W2, b2 = (self.params[k] for k in ("W1", "b1", "W2", "b2"))
+        dh = dscores @ W2.T * (h > 0)
+        return {"W1": X.T @ dh + 2 * self.reg * W1, "b1": dh.sum(axis=0) + 2 * self.reg * b1,
+                "W2": h.T @ dscores + 2 * self.reg * W2,
+                "b2": dscores.sum(axis=0) + 2 * self.reg * b2}
 
 
 class NetNoRegOnW2(NetRight):
@@ -909,6 +968,33 @@ class NetDscoresNotDivided(NetRight):
         dscores = p.copy()
         dscores[np.arange(N), y] -= 1
         return -np.log(p[np.arange(N), y]).mean(), dscores
+
+
+class NetNoShift(NetRight):
+    """exp of the raw scores: overflows (inf / inf) once scores pass ~710."""
+
+    @staticmethod
+    def data_loss(scores, y):
+        N = scores.shape[0]
+        e = np.exp(scores)
+        p = e / e.sum(axis=1, keepdims=True)
+        dscores = p.copy()
+        dscores[np.arange(N), y] -= 1
+        return -np.log(p[np.arange(N), y]).mean(), dscores / N
+
+
+class NetGlobalShift(NetRight):
+    """scores - scores.max(): one maximum for the whole batch, so the rows far
+    below it underflow to 0 / 0."""
+
+    @staticmethod
+    def data_loss(scores, y):
+        N = scores.shape[0]
+        e = np.exp(scores - scores.max())
+        p = e / e.sum(axis=1, keepdims=True)
+        dscores = p.copy()
+        dscores[np.arange(N), y] -= 1
+        return -np.log(p[np.arange(N), y]).mean(), dscores / N
 
 
 class NetNoRelu(NetRight):
@@ -1050,8 +1136,9 @@ CORRECT = {
                      (elu_forward_naive, elu_backward_exp),
                      (elu_forward_masks, elu_backward_out)],
     "svm_loss": [svm_loss_vectorised, svm_loss_loops, svm_loss_onehot],
-    "softmax_loss": [softmax_loss_vectorised, softmax_loss_logsumexp, softmax_loss_loops],
-    "two_layer_net": [NetRight, NetLayers, NetEinsum],
+    "softmax_loss": [softmax_loss_vectorised, softmax_loss_logsumexp, softmax_loss_loops,
+                     softmax_loss_log_eps],
+    "two_layer_net": [NetRight, NetLayers, NetEinsum, NetLogEps],
 }
 
 WRONG = {
@@ -1068,6 +1155,7 @@ WRONG = {
     "relu_forward": [relu_forward_in_place, relu_forward_min, relu_forward_identity_negatives],
     "relu_backward": [(relu_forward_maximum, relu_backward_no_mask),
                       (relu_forward_maximum, relu_backward_in_place),
+                      (relu_forward_maximum, relu_backward_alias),
                       (relu_forward_maximum, relu_backward_mask_from_dout),
                       (relu_forward_maximum, relu_backward_inverted_mask),
                       (relu_forward_maximum, relu_backward_times_relu)],
@@ -1092,13 +1180,15 @@ WRONG = {
     "svm_loss": [svm_loss_counts_correct_class, svm_loss_summed, svm_loss_dscores_not_divided,
                  svm_loss_margin_zero, svm_loss_grad_missing_correct_class,
                  svm_loss_modifies_scores, svm_loss_grad_sign],
-    "softmax_loss": [softmax_loss_no_shift, softmax_loss_shift_in_place,
+    "softmax_loss": [softmax_loss_no_shift, softmax_loss_global_shift,
+                     softmax_loss_shift_in_place,
                      softmax_loss_missing_minus_one, softmax_loss_log10,
                      softmax_loss_dscores_not_divided, softmax_loss_summed,
                      softmax_loss_returns_list],
     "two_layer_net": [NetRegOnBiases, NetNoRegOnW2, NetNoRegGradW1, NetRegWithoutHalf,
-                      NetTransposedDW2, NetDbNotSummed, NetDbMean, NetNoReluMask,
-                      NetDscoresNotDivided, NetNoRelu, NetReturnsProbabilities, NetIgnoresRng,
+                      NetRegOnBiasesWithoutHalf, NetTransposedDW2, NetDbNotSummed, NetDbMean,
+                      NetNoReluMask, NetDscoresNotDivided, NetNoShift, NetGlobalShift,
+                      NetNoRelu, NetReturnsProbabilities, NetIgnoresRng,
                       NetFixedSeed, NetIgnoresWeightScale, NetUniformInit, NetRandomBiases,
                       NetUpdatesInLoss, NetModifiesX],
 }
@@ -1248,6 +1338,56 @@ SAMPLES = [
         note="TwoLayerNet returns dW2 transposed (C, H): test_two_layer_net loses, and "
              "the Solver's update cannot add it to W2, so training fails and "
              "test_best_val_accuracy loses too."),
+    Sample(
+        "bug-relu-backward-aliases-dout",
+        fills={"relu_backward": [relu_backward_alias]},
+        lose={"test_relu_backward"},
+        in_tests=False,
+        note="relu_backward writes dx = dout and then zeroes entries of dx, which are "
+             "the caller's dout: the values are right, the mutation alone costs "
+             "test_relu_backward."),
+    Sample(
+        "bug-softmax-global-shift",
+        fills={"softmax_loss": [softmax_loss_global_shift]},
+        lose={"test_softmax_loss"},
+        in_tests=False,
+        note="softmax_loss subtracts one maximum for the whole array instead of each "
+             "row's: the case whose rows lie about 1000 apart gives nan, so "
+             "test_softmax_loss loses."),
+    Sample(
+        "bug-net-no-max-shift",
+        fills={"TwoLayerNet": [NetRight, NetNoShift]},
+        lose={"test_two_layer_net"},
+        in_tests=False,
+        note="TwoLayerNet exponentiates the raw scores: its check's large-score case "
+             "gives nan, so test_two_layer_net loses; the digits never give such scores, "
+             "so the network trains and test_best_val_accuracy passes."),
+    Sample(
+        "bug-net-global-shift",
+        fills={"TwoLayerNet": [NetRight, NetGlobalShift]},
+        lose={"test_two_layer_net"},
+        in_tests=False,
+        note="TwoLayerNet subtracts scores.max() of the whole batch: the large-score "
+             "case, whose rows lie up to 2000 apart, gives nan and test_two_layer_net "
+             "loses; training on the digits is unaffected, so test_best_val_accuracy "
+             "passes."),
+    Sample(
+        "bug-net-reg-on-biases-without-half",
+        fills={"TwoLayerNet": [NetRight, NetRegOnBiasesWithoutHalf]},
+        lose={"test_two_layer_net"},
+        in_tests=False,
+        note="TwoLayerNet regularises the biases and drops the factor 0.5, two bugs at "
+             "once: test_two_layer_net loses (its hint names both); the given spiral "
+             "cell's own assert fails (0.96 training accuracy, below its 0.97), which "
+             "costs no points, and with reg 1e-3 the network still trains to 0.90 on "
+             "the digits, so test_best_val_accuracy passes."),
+    Sample(
+        "different-log-eps",
+        fills={"softmax_loss": [softmax_loss_log_eps],
+               "TwoLayerNet": [NetRight, NetLogEps]},
+        in_tests=False,
+        note="Right answers with -log(p + 1e-18) in softmax_loss and in the network "
+             "pass every check, the large-score cases included: full points."),
 
     # ------------------------------------------------------- structure
     Sample(
