@@ -907,7 +907,7 @@ def check_update_rule(kind, rule, *, cases="visible", reference=None):
                 next_w, out = _call_rule(rule, name, kind, w=given_w, dw=given_dw,
                                          config=config, label=label)
 
-                def t_hint(t, config=config, w=w, dw=dw, next_w=np.array(next_w), step=step,
+                def t_hint(t, *, config=config, w=w, dw=dw, next_w=np.array(next_w), step=step,
                            right=right):
                     plus_1 = changes.get("t_plus_1", {}).get("next_w")
 
