@@ -93,6 +93,12 @@ class Assignment:
         integrity worker builds them in its own process).
     given : tuple of Given
         Modules this assignment receives from earlier ones.
+    uses : dict
+        notebook -> earlier notebooks of this assignment whose answer cells
+        it builds on (``two_layer_net.ipynb`` composes the layers students
+        wrote in ``backprop.ipynb``): their answer cells run first wherever
+        its answers are loaded (reference values, the integrity pass), as
+        ``cs231n.notebook.answers_of`` runs them in the student's kernel.
     limits : GradingLimits
     """
     id: str
@@ -104,6 +110,7 @@ class Assignment:
     recomputed: tuple = ()
     helpers: dict = field(default_factory=dict)
     given: tuple = ()
+    uses: dict = field(default_factory=dict)
     limits: GradingLimits = GradingLimits()
     module: Optional[str] = None      # set by the registry: the check module's name
 
@@ -114,3 +121,8 @@ class Assignment:
             if entry.notebook not in self.notebooks:
                 raise ValueError(f"{self.id}: {entry.name} is graded in {entry.notebook}, "
                                  f"which is not one of its notebooks {self.notebooks}")
+        for notebook, earlier in self.uses.items():
+            order = self.notebooks.index(notebook) if notebook in self.notebooks else -1
+            if order < 0 or any(e not in self.notebooks[:order] for e in earlier):
+                raise ValueError(f"{self.id}: uses[{notebook!r}] must name notebooks that come "
+                                 f"before it in {self.notebooks}, got {tuple(earlier)}")

@@ -232,7 +232,8 @@ def compute_reference(aid, *, root=ROOT):
     solutions = {}
     for kind, (notebook, name) in contract.solutions.items():
         if notebook not in loaded:
-            loaded[notebook] = load_answers(Path(root) / "solutions" / aid / notebook)
+            loaded[notebook] = load_answers(Path(root) / "solutions" / aid / notebook,
+                                            uses=contract.uses.get(notebook, ()))
         if name not in loaded[notebook]:
             raise CourseError([f"solutions/{aid}/{notebook} defines no {name}"])
         solutions[kind] = loaded[notebook][name]

@@ -6,6 +6,7 @@ Every other module reads notebooks through this one: the instructor tools
 checks) and the grader (staging, the integrity pass, feedback checks).
 An answer cell may use ``np`` (numpy) and whatever it imports itself.
 """
+import ast
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
-           "load_answers", "split_regions", "defines", "definition_index",
+           "load_answers", "answers_of", "definitions", "split_regions", "defines",
+           "definition_index",
            "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS",
            "REGIONS"]
 
@@ -112,7 +114,36 @@ def answer_cells(nb):
     return out
 
 
-def load_answers(path, names=None):
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def definitions(source, filename="<cell>"):
+    """``source`` with only its top-level definitions: functions, classes,
+    imports and names bound to plain constants (``EPS = 1e-8``).  Every other
+    statement (a call, a loop, a print) becomes blank lines, so line numbers
+    stay.  Raises SyntaxError as ``compile`` would.
+
+    What a later notebook takes from an earlier one's answer cells: their
+    functions, not the work the cells did when the student ran them.
+    """
+    tree = ast.parse(source, filename)
+    lines = source.splitlines()
+    keep = [False] * len(lines)
+    for node in tree.body:
+        constant = isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
+        if constant:
+            try:
+                ast.literal_eval(node.value)
+            except ValueError:
+                constant = False
+        if constant or isinstance(node, _DEFINITIONS):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            for i in range(first - 1, node.end_lineno):
+                keep[i] = True
+    return "\n".join(line if k else "" for line, k in zip(lines, keep))
+
+
+def load_answers(path, names=None, *, uses=()):
     """Execute the answer cells of a notebook and return their namespace.
 
     Parameters
@@ -121,6 +152,10 @@ def load_answers(path, names=None):
         A solution (or submitted) notebook.
     names : iterable of str, optional
         Names that must be defined afterwards; a missing one raises.
+    uses : iterable of str
+        Notebooks of the same folder whose answer cells' ``definitions`` run
+        first, in the same namespace (the contract's ``Assignment.uses``: a
+        notebook that builds on the functions of an earlier one).
 
     Returns
     -------
@@ -129,10 +164,51 @@ def load_answers(path, names=None):
     """
     path = Path(path)
     ns = {"np": np, "__name__": f"answers_{path.stem}"}
-    for grade_id, source in answer_cells(read_notebook(path)):
-        code = compile(source, f"{path.name}[{grade_id}]", "exec")
-        exec(code, ns)
+    for notebook in [*(path.with_name(u) for u in uses), path]:
+        for grade_id, source in answer_cells(read_notebook(notebook)):
+            where = f"{notebook.name}[{grade_id}]"
+            code = compile(source if notebook == path else definitions(source, where), where,
+                           "exec")
+            exec(code, ns)
     missing = [n for n in (names or ()) if n not in ns]
     if missing:
         raise NameError(f"{path} defines no {', '.join(missing)} in its answer cells")
     return ns
+
+
+def answers_of(notebook, *names):
+    """The functions ``names`` as the answer cells of ``notebook`` define them.
+
+    For a notebook that builds on an earlier one of its assignment, in the
+    student's kernel: ``notebook`` is found in the working folder (the folder
+    of the notebook that calls this), read as it was last saved, and the
+    ``definitions`` of its answer cells run in a namespace of their own (with
+    ``np``): their functions, not the work the cells did.  A cell that fails
+    is skipped; a name no cell defines raises a NameError that says which
+    cells failed and why.
+
+    Returns
+    -------
+    tuple
+        The objects, in the order of ``names``.
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{notebook} is not in this folder ({Path.cwd()}): this notebook builds on "
+            f"{', '.join(names)} from it; keep the notebooks of the assignment together")
+    ns = {"np": np, "__name__": f"answers_{path.stem}"}
+    errors = []
+    for grade_id, source in answer_cells(read_notebook(path)):
+        where = f"{path.name}[{grade_id}]"
+        try:
+            exec(compile(definitions(source, where), where, "exec"), ns)
+        except Exception as e:  # the student's cell: the missing names tell
+            errors.append(f"its cell {grade_id} raised {type(e).__name__}: {e}")
+    missing = [n for n in names if not callable(ns.get(n))]
+    if missing:
+        raise NameError(
+            f"{path.name} defines no {', '.join(missing)} in its answer cells"
+            + ("".join(f"\n  {e}" for e in errors))
+            + f"\n  fix {path.name}, save it, and run this cell again")
+    return tuple(ns[n] for n in names)

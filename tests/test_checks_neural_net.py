@@ -443,3 +443,51 @@ def test_the_graders_solver_trains_as_the_notebooks():
     steps = len(stopped.loss_history)
     np.testing.assert_allclose(stopped.loss_history, plain.loss_history[:steps], rtol=1e-12,
                                err_msg="the grader's Solver took other steps")
+
+
+# ------------------------------------------- a network built from the layers
+
+def _net_of_parts(**layers):
+    """NetFromParts with the layer functions ``layers`` (default: right ones)
+    in its globals, as the notebook's first cell gives them."""
+    ns = {"np": np, "affine_forward": variants.affine_forward_reshape,
+          "affine_backward": variants.affine_backward_reshape,
+          "relu_forward": variants.relu_forward_maximum,
+          "relu_backward": variants.relu_backward_mask,
+          "softmax_loss": variants.softmax_loss_vectorised, **layers}
+    import inspect
+    exec(inspect.getsource(variants.NetFromParts), ns)
+    return ns["NetFromParts"]
+
+
+def test_a_network_of_right_layers_passes(capsys):
+    checks.check_two_layer_net(_net_of_parts())
+    checks.check_two_layer_net(_net_of_parts(), cases="hidden")
+    assert "all" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("layer, bug", [
+    ("affine_backward", variants.affine_backward_db_not_summed),
+    ("relu_backward", variants.relu_backward_no_mask),
+    ("softmax_loss", variants.softmax_loss_global_shift),
+])
+def test_a_network_of_a_wrong_layer_names_the_layer(layer, bug, capsys):
+    with pytest.raises(CheckFailure) as e:
+        checks.check_two_layer_net(_net_of_parts(**{layer: bug}))
+    assert f"this network calls your {layer}, which fails its own check" in str(e.value)
+    # The layers' checks ran quietly: no success line of theirs is printed.
+    assert "checks passed" not in capsys.readouterr().out
+
+
+def test_a_wrong_network_of_right_layers_gets_no_layer_note():
+    class Net(_net_of_parts()):
+        def loss(self, X, y=None):
+            out = super().loss(X, y)
+            if y is None:
+                return out
+            loss, grads = out
+            grads["W1"] = grads["W1"] * 2
+            return loss, grads
+    with pytest.raises(CheckFailure) as e:
+        checks.check_two_layer_net(Net)
+    assert "fails its own check" not in str(e.value)

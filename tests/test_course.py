@@ -259,6 +259,43 @@ def test_given_code_takes_answer_cells_without_markers(mini_course):
                      root=mini_course)
 
 
+def _answers_notebook(path, *sources):
+    path.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "source": src, "metadata": {"nbgrader": {
+            "solution": True, "grade_id": f"cell{i}"}}} for i, src in enumerate(sources)],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def test_answers_of_loads_the_earlier_notebook_and_names_what_is_missing(tmp_path,
+                                                                        monkeypatch, capsys):
+    """A notebook that builds on an earlier one gets its functions as saved;
+    a broken cell is skipped and named, a missing file or name said plainly."""
+    from cs231n.notebook import answers_of, load_answers
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="part1.ipynb is not in this folder"):
+        answers_of("part1.ipynb", "double")
+    _answers_notebook(tmp_path / "part1.ipynb", "def double(x):\n    return 2 * x",
+                      "class Half:\n    raise ValueError('oops')",
+                      "def triple(x) return 3 * x")
+    (double,) = answers_of("part1.ipynb", "double")
+    assert double(np.arange(3)).tolist() == [0, 2, 4]
+    with pytest.raises(NameError) as e:
+        answers_of("part1.ipynb", "double", "triple")
+    message = str(e.value)
+    assert "defines no triple" in message and "cell2 raised SyntaxError" in message
+    assert "cell1 raised ValueError: oops" in message and "save it" in message
+    # Only the definitions of the earlier cells run, not the work they did.
+    _answers_notebook(tmp_path / "part1.ipynb",
+                      "EPS = 0.5\ndef double(x):\n    return 2 * x + EPS\n"
+                      "print('the cell ran')\nwhile True:\n    pass")
+    (double,) = answers_of("part1.ipynb", "double")
+    assert double(1) == 2.5 and "the cell ran" not in capsys.readouterr().out
+    # The instructor's loader runs an earlier notebook first when told to.
+    _answers_notebook(tmp_path / "part1.ipynb", "def double(x):\n    return 2 * x")
+    _answers_notebook(tmp_path / "part2.ipynb", "def quadruple(x):\n    return double(double(x))")
+    assert load_answers(tmp_path / "part2.ipynb", uses=["part1.ipynb"])["quadruple"](1) == 4
+
+
 def test_release_has_no_leaks():
     """Does any solution or hidden-test text reach the committed release?"""
     problems = []

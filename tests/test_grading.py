@@ -422,12 +422,22 @@ def test_soundness_through_the_integrity_pass(tabled, table):
 
     def verdict(job):
         graded, nb = job
-        return integrity.check_function(judge, graded, nb, watch=WATCH)
+        return integrity.check_function(judge, graded, nb, watch=WATCH,
+                                        before=_base_before(contract, graded, corpus))
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(verdict, jobs))
     wrong = [(g.kind, r.reason) for (g, _), r in zip(jobs, results)
              if r.passed != (table == "CORRECT")]
     assert wrong == [], wrong
+
+
+def _base_before(contract, graded, corpus):
+    """The notebooks ``graded``'s notebook builds on (``Assignment.uses``),
+    their answer cells filled with the corpus's ``BASE``."""
+    return [(notebook, {"cells": [_answer(cell_code(corpus.BASE[g.name], g.name), g.name)
+                                  for g in contract.graded
+                                  if g.notebook == notebook and g.name in corpus.BASE]})
+            for notebook in contract.uses.get(graded.notebook, ())]
 
 
 def _answer(source, grade_id):
@@ -1115,3 +1125,29 @@ def test_every_test_cell_is_verified_outside_the_kernel(aid):
     cells = {(nb, gid) for nb, gids in autograded_cells(ROOT / "assignments" / aid).items()
              for gid in gids}
     assert cells == covered
+
+
+@pytest.mark.slow
+def test_a_network_of_parts_is_checked_with_the_students_own_layers():
+    """Does the integrity pass run the answer cells of backprop.ipynb before a
+    TwoLayerNet built from them, as the student's kernel does: right layers
+    pass, a wrong one fails the network too, no backprop.ipynb fails it?"""
+    aid = "a2_neural_net"
+    judge = integrity.Judge.for_assignment(aid, ROOT / "solutions" / aid, seed=3)
+    contract = registry.get(aid)
+    graded = next(g for g in contract.graded if g.name == "TwoLayerNet")
+    nb = {"cells": [_answer(cell_code([variants_a2.NetFromParts], "TwoLayerNet"),
+                            "TwoLayerNet")]}
+    right = _base_before(contract, graded, variants_a2)
+    (name, backprop), = right
+    wrong = [(name, {"cells": [
+        _answer(cell_code([variants_a2.relu_backward_no_mask], "relu_backward"),
+                "relu_backward") if c["metadata"]["nbgrader"]["grade_id"] == "relu_backward"
+        else c for c in backprop["cells"]]})]
+    verdicts = {label: integrity.check_function(judge, graded, nb, watch=WATCH, before=before)
+                for label, before in [("right", right), ("wrong", wrong),
+                                      ("missing", [(name, None)])]}
+    assert verdicts["right"].passed, verdicts["right"].reason
+    assert not verdicts["wrong"].passed and "dW1" in verdicts["wrong"].reason
+    assert not verdicts["missing"].passed
+    assert "affine_forward" in verdicts["missing"].reason

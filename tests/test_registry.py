@@ -138,3 +138,17 @@ def test_no_function_takes_six_positional_arguments():
                 if len(positional) >= 6:
                     long.append(f"{name}.{node.name}({', '.join(positional)})")
     assert long == []
+
+
+def _contract(**kw):
+    base = dict(id="a9", notebooks=("one.ipynb", "two.ipynb"), graded=(), solutions={},
+                make_reference=lambda s, cases=None: {}, random_cases=lambda rng: {})
+    return Assignment(**{**base, **kw})
+
+
+def test_a_notebook_builds_only_on_notebooks_before_it():
+    assert _contract(uses={"two.ipynb": ("one.ipynb",)}).uses == {"two.ipynb": ("one.ipynb",)}
+    for uses in ({"one.ipynb": ("two.ipynb",)}, {"two.ipynb": ("two.ipynb",)},
+                 {"two.ipynb": ("three.ipynb",)}, {"three.ipynb": ("one.ipynb",)}):
+        with pytest.raises(ValueError, match="uses"):
+            _contract(uses=uses)

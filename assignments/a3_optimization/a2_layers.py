@@ -198,31 +198,20 @@ class TwoLayerNet:
         W1, b1 = self.params["W1"], self.params["b1"]
         W2, b2 = self.params["W2"], self.params["b2"]
         scores = None
-        hidden_in = X @ W1 + b1           # (N, H), before the ReLU
-        hidden = np.maximum(hidden_in, 0.0)
-        scores = hidden @ W2 + b2         # (N, C)
+        z, affine1_cache = affine_forward(X, W1, b1)          # (N, H)
+        h, relu_cache = relu_forward(z)
+        scores, affine2_cache = affine_forward(h, W2, b2)     # (N, C)
         if y is None:
             return scores
 
         loss, grads = 0.0, {}
-        num_train = X.shape[0]
-        rows = np.arange(num_train)
-        # Max-shift each row: softmax is unchanged and exp cannot overflow.
-        shifted = scores - np.max(scores, axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        loss = float(-np.mean(log_probs[rows, y])
-                     + 0.5 * self.reg * (np.vdot(W1, W1) + np.vdot(W2, W2)))
-
-        dscores = np.exp(log_probs)       # P, a new array: scores stay as they are
-        dscores[rows, y] -= 1.0           # P - Y
-        dscores /= num_train
-        # Second affine layer: s = h W2 + b2.
-        grads["W2"] = hidden.T @ dscores + self.reg * W2
-        grads["b2"] = np.sum(dscores, axis=0)
-        dhidden = dscores @ W2.T          # (N, H)
-        # ReLU routes the gradient only where its input was positive.
-        dhidden[hidden_in <= 0] = 0.0
-        # First affine layer: hidden_in = X W1 + b1.
-        grads["W1"] = X.T @ dhidden + self.reg * W1
-        grads["b1"] = np.sum(dhidden, axis=0)
+        data_loss, dscores = softmax_loss(scores, y)
+        loss = float(data_loss + 0.5 * self.reg * (np.vdot(W1, W1) + np.vdot(W2, W2)))
+        # The backward functions in the reverse order of the forward ones.
+        dh, dW2, grads["b2"] = affine_backward(dscores, affine2_cache)
+        dz = relu_backward(dh, relu_cache)
+        _, dW1, grads["b1"] = affine_backward(dz, affine1_cache)
+        # The regularisation is a second path to W1 and W2: its gradient adds on.
+        grads["W2"] = dW2 + self.reg * W2
+        grads["W1"] = dW1 + self.reg * W1
         return loss, grads

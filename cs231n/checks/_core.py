@@ -74,11 +74,18 @@ _local = threading.local()
 @contextlib.contextmanager
 def quiet():
     """No success lines from checks run in this thread (the grader's threads)."""
+    before = is_quiet()
     _local.quiet = True
     try:
         yield
     finally:
-        _local.quiet = False
+        _local.quiet = before
+
+
+def is_quiet():
+    """Are the checks of this thread quiet (a grader's thread, or a check run
+    inside another)?"""
+    return getattr(_local, "quiet", False)
 
 
 # The line every check prints when it passes.  The grader looks for it in the
@@ -161,22 +168,6 @@ def array(value, shape, name, what):
         hint = "did you transpose it?" if value.shape == tuple(shape)[::-1] else ""
         fail(name, f"{what} has shape {value.shape}, expected {tuple(shape)}", hint)
     return value
-
-
-def unchanged(name, before, after, who="a loss function", where=""):
-    """Fail when a call modified one of its input arrays in place.
-
-    ``who`` names the kind of function in the message ("an update rule"),
-    ``where`` the test case the call was made on (both optional).
-    """
-    for label, old in before.items():
-        new = after[label]
-        if not np.array_equal(old, new, equal_nan=True):
-            fail(name, f"the input {label} was modified in place"
-                       + (f" on {where}" if where else ""),
-                 f"{who} must leave its inputs alone: write "
-                 f"`{label} = {label} - ...` (a new array) instead of `{label} -= ...`,",
-                 "and copy before changing a slice of it.")
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ Tolerances (float64): outputs and losses ``rtol=1e-7, atol=1e-10``,
 gradients ``rtol=1e-6, atol=1e-9``.
 """
 import itertools
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -1090,6 +1091,10 @@ def _check_net_init(cls, name, case, dims, label):
 def check_two_layer_net(cls, *, cases="visible", reference=None):
     """Check ``TwoLayerNet``: its constructor, scores, loss and gradients.
 
+    A failure also names the layers of part 1 that the class calls and that
+    fail their own checks (in the student's kernel: the class is built from
+    the layers of ``backprop.ipynb``).
+
     Only these are used, so the class may live in another process:
     ``cls(D, H, C[, weight_scale=..., reg=...], rng=Generator)``, reading
     ``net.params`` (a dict), ``net.params[key] = array`` and ``net.loss(X)``,
@@ -1104,6 +1109,62 @@ def check_two_layer_net(cls, *, cases="visible", reference=None):
     reference : dict, optional
         As for ``check_forward``.
     """
+    try:
+        _check_two_layer_net(cls, cases=cases, reference=reference)
+    except CheckFailure as e:
+        note = _broken_layers(cls)
+        if not note:
+            raise
+        raise CheckFailure(f"{e}\n  {note}") from None
+
+
+# The layers of part 1 a network may call, each with its own check.
+_LAYER_CHECKS = {
+    "affine_forward": lambda g: check_forward("affine", g["affine_forward"]),
+    "affine_backward": lambda g: check_backward("affine", g["affine_forward"],
+                                                g["affine_backward"]),
+    "relu_forward": lambda g: check_forward("relu", g["relu_forward"]),
+    "relu_backward": lambda g: check_backward("relu", g["relu_forward"], g["relu_backward"]),
+    "softmax_loss": lambda g: check_scores_loss("softmax", g["softmax_loss"]),
+}
+
+
+def _broken_layers(cls):
+    """A line naming the layers of part 1 that ``cls``'s methods call and that
+    fail their own visible checks, or "" (none, or not in a kernel)."""
+    if not isinstance(cls, type) or _core.is_quiet():
+        return ""
+    seen = {}   # layer -> the globals of the first method that calls it
+    for f in [f for klass in cls.__mro__[:-1] for f in vars(klass).values()]:
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        names, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            names.update(c.co_names)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        for layer in _LAYER_CHECKS:
+            if layer in names and callable(f.__globals__.get(layer)):
+                seen.setdefault(layer, f.__globals__)
+    broken = []
+    for layer, found in seen.items():
+        try:
+            with _core.quiet():
+                _LAYER_CHECKS[layer](found)
+        except Exception:  # CheckFailure, NotImplementedError, a missing forward
+            code = getattr(found[layer], "__code__", None)
+            where = code.co_filename.partition("[")[0] if code else ""
+            broken.append(layer + (f" (from {where})" if where.endswith(".ipynb") else ""))
+    if not broken:
+        return ""
+    one = len(broken) == 1
+    listed = ", ".join(broken[:-1]) + " and " + broken[-1] if not one else broken[0]
+    return (f"note: this network calls your {listed}, which "
+            f"{'fails its' if one else 'fail their'} own check: fix part 1 first")
+
+
+def _check_two_layer_net(cls, *, cases, reference):
     name = _name(cls, "TwoLayerNet")
     lname = name + ".loss"
     cases, label_set = _cases("two_layer_net", cases)
@@ -1408,4 +1469,4 @@ def random_cases(rng):
 ASSIGNMENT = Assignment(
     id=AID, notebooks=("backprop.ipynb", "two_layer_net.ipynb"), graded=tuple(GRADED),
     recomputed=tuple(RECOMPUTED), solutions=SOLUTIONS, make_reference=make_reference,
-    random_cases=random_cases)
+    random_cases=random_cases, uses={"two_layer_net.ipynb": ("backprop.ipynb",)})

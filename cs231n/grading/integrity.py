@@ -28,7 +28,7 @@ import numpy as np
 
 from ..checks import CheckFailure
 from ..checks._core import quiet
-from ..notebook import code_cells, definition_index, load_answers
+from ..notebook import code_cells, definition_index, definitions, load_answers
 from .. import registry
 from . import protocol, sandbox, supervise
 
@@ -303,22 +303,34 @@ class Judge:
         solutions, loaded = {}, {}
         for kind, (notebook, name) in contract.solutions.items():
             if notebook not in loaded:
-                loaded[notebook] = load_answers(Path(solutions_dir) / notebook)
+                loaded[notebook] = load_answers(Path(solutions_dir) / notebook,
+                                                uses=contract.uses.get(notebook, ()))
             solutions[kind] = loaded[notebook][name]
         ref = contract.make_reference(solutions, cases)
         graded = [*contract.recomputed, *contract.graded]
         trusted = {}
         for entry in graded:
             for file, name in getattr(entry, "trusted", ()):
-                trusted[(file, name)] = _load_trusted(Path(solutions_dir) / file, name)
+                trusted[(file, name)] = _load_trusted(Path(solutions_dir) / file, name,
+                                                      contract.uses.get(file, ()))
         return cls(aid, graded, cases, ref, trusted, dict(contract.helpers))
 
 
-def _load_trusted(path, name):
-    """``name`` from the instructor's ``path``: a notebook's answer cells or a
-    given ``.py`` file of the assignment (run here, in the grader)."""
+def _definitions(source):
+    """``notebook.definitions`` of a cell of an earlier notebook; a cell that
+    does not parse is left as it is, to fail in the worker as in the kernel."""
+    try:
+        return definitions(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source
+
+
+def _load_trusted(path, name, uses=()):
+    """``name`` from the instructor's ``path``: a notebook's answer cells
+    (after those of the notebooks it ``uses``) or a given ``.py`` file of the
+    assignment (run here, in the grader)."""
     if path.suffix == ".ipynb":
-        return load_answers(path, [name])[name]
+        return load_answers(path, [name], uses=uses)[name]
     import runpy
     return runpy.run_path(str(path), run_name=f"cs231n_trusted_{path.stem}")[name]
 
@@ -338,7 +350,7 @@ def _watched(graded, name):
     return tuple(getattr(graded, "watch", ())) if name == graded.name else ()
 
 
-def check_function(judge, graded, nb, *, watch=(), limits=None):
+def check_function(judge, graded, nb, *, watch=(), limits=None, before=()):
     """The integrity verdict on one graded function of a submitted notebook.
 
     Parameters
@@ -351,11 +363,13 @@ def check_function(judge, graded, nb, *, watch=(), limits=None):
     watch : list of Path
         Folders (the course) whose use the sandbox reports; they are not in it.
     limits : sandbox.Limits, optional
+    before : list of (str, dict or None)
+        As for ``check_notebook``.
     """
-    return check_notebook(judge, [graded], nb, watch=watch, limits=limits)[0]
+    return check_notebook(judge, [graded], nb, watch=watch, limits=limits, before=before)[0]
 
 
-def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
+def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None, before=()):
     """The integrity verdicts on the graded functions of one submitted notebook.
 
     One sandboxed worker serves them in turn (each name in a namespace of its
@@ -373,6 +387,10 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
     deadline : float, optional
         ``time.monotonic()`` after which no further function is checked: the
         rest fail with ``NOT_CHECKED`` (the student's time budget is spent).
+    before : list of (str, dict or None)
+        The submitted notebooks this one builds on (``Assignment.uses``), by
+        name: their answer cells run before each graded name's own cell, as
+        ``notebook.answers_of`` runs them in the student's kernel.
 
     Returns
     -------
@@ -385,15 +403,21 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None):
         for g, result in zip(graded, results):
             result.reason = f"{g.notebook} is missing or not a readable notebook"
         return results
-    cells = code_cells(nb)
+    prelude = [{"grade_id": f"{name}:{c['grade_id']}", "source": _definitions(c["source"]),
+                "answer": True}
+               for name, earlier in before if earlier is not None
+               for c in code_cells(earlier) if c["answer"]]
+    cells = prelude + code_cells(nb)
     targets = {}
     for name in {n for g in graded for n in _needs(g)}:
         index = definition_index(cells, name)
         if index is not None:
-            # The answer cells before the definition are context for widen().
+            # The answer cells before the definition are context for widen();
+            # the earlier notebooks' run first in any case.
             targets[name] = {"index": index,
                              "context": [i for i, c in enumerate(cells)
-                                         if c["answer"] and i < index]}
+                                         if c["answer"] and i < index],
+                             "prelude": list(range(min(len(prelude), index)))}
     wire_cells = [{"grade_id": c["grade_id"], "source": c["source"]} for c in cells]
     with tempfile.TemporaryDirectory(prefix="cs231n-integrity-") as tmp:
         worker = None

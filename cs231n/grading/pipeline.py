@@ -376,11 +376,13 @@ def _integrity_pass(judge, found, *, watch, limits, deadline):
     """(notebook, test cell) -> verdict of each graded function of a staged
     submission; one worker per notebook serves its graded functions."""
     verdicts = {}
+    uses = registry.get(judge.assignment).uses
     for notebook in dict.fromkeys(g.notebook for g in judge.graded):
         graded = [g for g in judge.graded if g.notebook == notebook]
+        before = [(u, found.notebooks.get(u)) for u in uses.get(notebook, ())]
         for g, verdict in zip(graded, integrity.check_notebook(
                 judge, graded, found.notebooks.get(notebook), watch=watch, limits=limits,
-                deadline=deadline)):
+                deadline=deadline, before=before)):
             verdicts[(g.notebook, g.test_cell)] = verdict
     return verdicts
 

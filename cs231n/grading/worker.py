@@ -3,12 +3,14 @@
     python -m cs231n.grading.worker --in FD --out FD
 
 The first message on ``--in`` is the spec: the notebook's code cells
-(``[{"grade_id", "source"}]`` in notebook order), for each graded name, the
-index of the cell that defines it and the answer cells before it
-(``{"targets": {name: {"index", "context"}}}``), and the trusted helpers of
-the assignment a check may pass to student code (``{"helpers": {name:
-"module:attribute"}}``).  Each name is loaded on first use, in a namespace of
-its own: the worker runs its defining cell alone; if a call then needs a name
+(``[{"grade_id", "source"}]`` in notebook order, after the answer cells of
+the notebooks it builds on), for each graded name the index of the cell that
+defines it, the answer cells before it and those of the earlier notebooks
+(``{"targets": {name: {"index", "context", "prelude"}}}``), and the trusted
+helpers of the assignment a check may pass to student code (``{"helpers":
+{name: "module:attribute"}}``).  Each name is loaded on first use, in a
+namespace of its own: the worker runs the earlier notebooks' answer cells
+and its defining cell; if a call then needs a name
 from another answer cell (a helper the student wrote elsewhere), it runs the
 answer cells before it and the defining cell, each on its own, and tries
 again.  It then serves the grader's requests (call a function, create an
@@ -41,11 +43,13 @@ def _helper(where):
 class Target:
     """One graded name of the student's, loaded the cheap way first."""
 
-    def __init__(self, cells, name, index, context):
+    def __init__(self, cells, name, index, context, prelude=()):
         self.cells, self.name, self.index, self.context = cells, name, index, context
         self.full = False
         self.load_errors = []
-        self.ns = self._run([cells[index]] if index is not None else [])
+        # The answer cells of the notebooks this one builds on run first.
+        self.ns = self._run([cells[i] for i in prelude]
+                            + ([cells[index]] if index is not None else []))
         if name not in self.ns:
             self.widen()
 
@@ -114,7 +118,8 @@ class Session:
             if name not in self.specs:
                 raise NameError(f"{name} is not defined (no code cell defines it)")
             t = self.specs[name]
-            self.targets[name] = Target(self.cells, name, t.get("index"), t.get("context", []))
+            self.targets[name] = Target(self.cells, name, t.get("index"), t.get("context", []),
+                                        t.get("prelude", []))
         return self.targets[name]
 
     def resolve(self, x):

@@ -22,7 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n import registry
 from cs231n.notebook import load_answers
+
+
+def _uses(folder, notebook):
+    """The notebooks ``notebook`` builds on, when ``folder`` is an assignment's."""
+    if folder.name not in registry.assignments():
+        return ()
+    return registry.get(folder.name).uses.get(notebook, ())
 
 
 def load_functions(folder, wanted, prog):
@@ -52,7 +60,7 @@ def load_functions(folder, wanted, prog):
     for path in first + rest:
         if not path.exists() or all(n in found for n in names):
             continue
-        ns = load_answers(path)
+        ns = load_answers(path, uses=_uses(folder, path.name))
         found.update({n: ns[n] for n in names if n in ns and n not in found})
     missing = [n for n in names if n not in found]
     if missing:

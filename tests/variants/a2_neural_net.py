@@ -18,7 +18,9 @@ source can be put into an answer cell as it is.  The exception is the wrong
 networks: each subclasses ``NetRight`` and overrides only the step it gets
 wrong, so a cell that holds one holds ``NetRight`` first
 (``fills={"TwoLayerNet": [NetRight, NetRegOnBiases]}``: the cell's last class
-is the one renamed to ``TwoLayerNet``).
+is the one renamed to ``TwoLayerNet``).  ``NetFromParts``, the notebook's way
+(and ``BASE``), calls the layers of part 1 by the names the notebook's first
+cell gives them: in the samples, the student's own layers of backprop.ipynb.
 """
 import numpy as np
 
@@ -811,6 +813,37 @@ class NetLogEps(NetRight):
         return loss, dscores / N
 
 
+class NetFromParts:
+    """The notebook's way: the layers of part 1, which the notebook's first cell
+    loads from backprop.ipynb (here: the module-level names below)."""
+
+    def __init__(self, input_dim, hidden_dim, num_classes, weight_scale=1e-3, reg=0.0,
+                 rng=None):
+        rng = np.random.default_rng() if rng is None else rng
+        self.reg = reg
+        self.params = {"W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
+                       "b1": np.zeros(hidden_dim)}
+        self.params["W2"] = weight_scale * rng.standard_normal((hidden_dim, num_classes))
+        self.params["b2"] = np.zeros(num_classes)
+
+    def loss(self, X, y=None):
+        p = self.params
+        a, cache1 = affine_forward(X, p["W1"], p["b1"])
+        h, cache_relu = relu_forward(a)
+        scores, cache2 = affine_forward(h, p["W2"], p["b2"])
+        if y is None:
+            return scores
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+        grads = {}
+        dh, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
+        da = relu_backward(dh, cache_relu)
+        _, grads["W1"], grads["b1"] = affine_backward(da, cache1)
+        grads["W2"] += self.reg * p["W2"]
+        grads["W1"] += self.reg * p["W1"]
+        return loss, grads
+
+
 class NetEinsum:
     """einsum, a boolean mask cached from the forward pass, int labels as float ops."""
 
@@ -1138,7 +1171,7 @@ CORRECT = {
     "svm_loss": [svm_loss_vectorised, svm_loss_loops, svm_loss_onehot],
     "softmax_loss": [softmax_loss_vectorised, softmax_loss_logsumexp, softmax_loss_loops,
                      softmax_loss_log_eps],
-    "two_layer_net": [NetRight, NetLayers, NetEinsum, NetLogEps],
+    "two_layer_net": [NetRight, NetFromParts, NetLayers, NetEinsum, NetLogEps],
 }
 
 WRONG = {
@@ -1210,8 +1243,14 @@ BASE = {
     "elu_backward": [elu_backward_out],
     "svm_loss": [svm_loss_vectorised],
     "softmax_loss": [softmax_loss_vectorised],
-    "TwoLayerNet": [NetRight],
+    "TwoLayerNet": [NetFromParts],
 }
+
+# The layers NetFromParts calls: in a notebook, the first cell of
+# two_layer_net.ipynb loads them from the student's backprop.ipynb.
+affine_forward, affine_backward = affine_forward_reshape, affine_backward_reshape
+relu_forward, relu_backward = relu_forward_maximum, relu_backward_mask
+softmax_loss = softmax_loss_vectorised
 
 
 # ======================================================= sample submissions
