@@ -84,7 +84,7 @@ def processes_with(marker):
 def test_policy_round_trips_through_json(tmp_path):
     """Does a policy come back from JSON as it went?"""
     p = Policy(workdir=tmp_path, watch=(tmp_path / "a",), limits=Limits(cpu_seconds=5),
-               tell=False)
+               tell=False, shown=(tmp_path / "part1.ipynb",))
     assert Policy.from_json(p.to_json()) == p
 
 
@@ -229,6 +229,29 @@ def test_writes_stay_in_the_sandbox(course, tmp_path):
     assert (work / "given.py").read_text() == "VALUE = 42\n"
     assert (root / "gradebook.db").read_text() == SECRET
     assert not Path("/tmp/owned.txt").exists() and not (tmp_path / "owned").exists()
+
+
+def test_a_shown_notebook_is_read_only_and_the_others_stay_hidden(course, tmp_path):
+    """Does a notebook of ``Policy.shown`` (the student's own earlier notebook,
+    as staged) appear read-only in the working folder under its name, while
+    the notebooks of the folder (hidden tests) stay out?"""
+    root, work = course
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "part1.ipynb").write_text('{"cells": "the student\'s own"}')
+    r = box("""
+        import os
+        print(sorted(os.listdir(".")))
+        print(open("part1.ipynb").read())
+        try:
+            open("part1.ipynb", "a").write("owned")
+            print("WROTE")
+        except OSError as e:
+            print("refused", type(e).__name__)
+        """, policy_for(course, shown=[staged / "part1.ipynb"]))
+    assert "['given.py', 'part1.ipynb']" in out(r), out(r)
+    assert "the student's own" in out(r) and "refused" in out(r) and SECRET not in out(r)
+    assert (staged / "part1.ipynb").read_text() == '{"cells": "the student\'s own"}'
 
 
 def test_two_sandboxes_share_nothing(course):

@@ -334,13 +334,18 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=Non
     result.reasons += found.notes
 
     # nbgrader, with the kernel sandboxed: a policy per student.  The kernel
-    # sees a private copy of its folder without the notebook being run (it
-    # holds the restored hidden tests); a look at the course or at the
+    # sees a private copy of its folder without the notebooks (they hold the
+    # restored hidden tests); a look at the course or at the
     # grader's folder of kernels (other students' sockets) is reported.
     watch = [*course.watch(), Path(kernel_dir)]
     kernel_limits, worker_limits = sandbox_limits(limits, threads=threads)
+    # A notebook that builds on an earlier one reads the student's own copy of
+    # it, as submitted (Assignment.uses).
+    staged = course.staged(sid, aid)
+    shown = [staged / u for u in dict.fromkeys(u for us in registry.get(aid).uses.values()
+                                               for u in us) if (staged / u).is_file()]
     policy = sandbox.Policy(workdir=course.autograded(sid, aid), watch=watch,
-                            limits=kernel_limits)
+                            limits=kernel_limits, shown=shown)
     policy_file = Path(kernel_dir) / f"policy-{sid}.json"
     policy_file.write_text(policy.to_json())
     env = sandbox.kernel_env(kernel_dir, policy_file)

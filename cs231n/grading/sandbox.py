@@ -159,12 +159,17 @@ class Policy:
     tell : bool
         Arm the audit hook in the guest (tests switch it off to show that
         bubblewrap holds on its own).
+    shown : tuple of Path
+        Notebooks shown read-only in the working folder under their own
+        names: the student's submitted notebooks that a later one builds on
+        (``Assignment.uses``; their files as staged, without hidden tests).
     """
     workdir: Path | None = None
     watch: tuple = ()
     limits: Limits = field(default_factory=Limits)
     violations_log: Path | None = None
     tell: bool = True
+    shown: tuple = ()
 
     def __post_init__(self):
         def absolute(p):
@@ -180,6 +185,9 @@ class Policy:
             object.__setattr__(self, "violations_log", absolute(self.violations_log))
         if not isinstance(self.tell, bool):
             raise TypeError(f"Policy.tell must be a bool, got {self.tell!r}")
+        if isinstance(self.shown, (str, os.PathLike)):
+            raise TypeError("Policy.shown must be a sequence of paths, not one path")
+        object.__setattr__(self, "shown", tuple(absolute(p) for p in self.shown))
 
     def to_json(self):
         """The policy as a JSON string (``Policy.from_json`` reads it back)."""
@@ -188,7 +196,7 @@ class Policy:
             "watch": [str(p) for p in self.watch],
             "limits": dataclasses.asdict(self.limits),
             "violations_log": None if self.violations_log is None else str(self.violations_log),
-            "tell": self.tell}, indent=1)
+            "tell": self.tell, "shown": [str(p) for p in self.shown]}, indent=1)
 
     @classmethod
     def from_json(cls, text):
@@ -205,6 +213,7 @@ class Policy:
             raise ValueError(f"unknown keys {sorted(unknown)} in sandbox limits")
         d["limits"] = Limits(**limits)
         d["watch"] = tuple(d.get("watch") or ())
+        d["shown"] = tuple(d.get("shown") or ())
         return cls(**d)
 
 
@@ -449,6 +458,8 @@ def bwrap_argv(policy, argv, *, workdir, log_fd=None, sockets=None):
     cmd += ["--size", size, "--tmpfs", workdir]
     for entry in _given_files(workdir):
         cmd += ["--ro-bind", entry, entry]
+    for entry in policy.shown:
+        cmd += ["--ro-bind", str(entry), os.path.join(workdir, entry.name)]
     if sockets is not None:
         cmd += ["--bind", sockets, sockets]
     cmd += ["--remount-ro", "/", "--chdir", workdir, "--",
