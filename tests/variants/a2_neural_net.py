@@ -1324,9 +1324,11 @@ SAMPLES = [
     Sample(
         "bug-affine-db-not-summed",
         fills={"affine_backward": [affine_backward_db_not_summed]},
-        lose={"test_affine_backward"},
-        note="affine_backward returns db of shape (N, M), not summed over the batch: "
-             "only its test cell loses (the network of part 2 is self-contained)."),
+        lose={"test_affine_backward"} | NET_TESTS,
+        note="affine_backward returns db of shape (N, M), not summed over the batch: its "
+             "test cell loses, and so does part 2, whose network is built from the "
+             "student's layers (grads['b2'] has the wrong shape, and the Solver cannot "
+             "train with it)."),
     Sample(
         "bug-affine-no-reshape",
         fills={"affine_forward": [affine_forward_no_reshape]},
@@ -1337,8 +1339,11 @@ SAMPLES = [
     Sample(
         "bug-relu-backward-no-mask",
         fills={"relu_backward": [relu_backward_no_mask]},
-        lose={"test_relu_backward"},
-        note="relu_backward passes the gradient where x < 0: only its test cell loses."),
+        lose={"test_relu_backward", "test_two_layer_net"},
+        note="relu_backward passes the gradient where x < 0: its test cell loses, and "
+             "so does the network of part 2, built from it (a wrong dW1); training with "
+             "that gradient still reaches 0.90 on the digits, so test_best_val_accuracy "
+             "keeps its point."),
     Sample(
         "bug-sigmoid-backward-uses-x",
         fills={"sigmoid_forward": [sigmoid_forward_caches_x],
@@ -1349,9 +1354,11 @@ SAMPLES = [
     Sample(
         "bug-softmax-dscores-not-divided",
         fills={"softmax_loss": [softmax_loss_dscores_not_divided]},
-        lose={"test_softmax_loss"},
-        note="softmax_loss averages the loss but not dscores over N: only its test "
-             "cell loses."),
+        lose={"test_softmax_loss"} | NET_TESTS,
+        note="softmax_loss averages the loss but not dscores over N: its test cell "
+             "loses, and so does part 2, whose network uses it: its gradients are N "
+             "times too large, and the Solver's training at the notebook's learning "
+             "rate diverges."),
     Sample(
         "bug-svm-modifies-scores",
         fills={"svm_loss": [svm_loss_modifies_scores]},
@@ -1388,11 +1395,13 @@ SAMPLES = [
     Sample(
         "bug-softmax-global-shift",
         fills={"softmax_loss": [softmax_loss_global_shift]},
-        lose={"test_softmax_loss"},
+        lose={"test_softmax_loss", "test_two_layer_net"},
         in_tests=False,
         note="softmax_loss subtracts one maximum for the whole array instead of each "
              "row's: the case whose rows lie about 1000 apart gives nan, so "
-             "test_softmax_loss loses."),
+             "test_softmax_loss loses, and so does the network of part 2, built from "
+             "it, on its large-score case; the digits never give such scores, so "
+             "test_best_val_accuracy keeps its point."),
     Sample(
         "bug-net-no-max-shift",
         fills={"TwoLayerNet": [NetRight, NetNoShift]},
@@ -1458,31 +1467,35 @@ SAMPLES = [
     Sample(
         "hostile-read-solutions",
         fills={"affine_backward": [hostile_reads_solution]},
-        lose={"test_affine_backward"},
+        lose={"test_affine_backward"} | NET_TESTS,
         flags={"sandbox-violation"},
         note="affine_backward runs the solution notebook read from ../../../solutions: "
              "the kernel's sandbox refuses the read (reported) and the integrity "
-             "worker's folder has no such path, so test_affine_backward loses in both."),
+             "worker's folder has no such path, so test_affine_backward loses in both, "
+             "and so does part 2, whose network calls it."),
     Sample(
         "attack-other-assignment",
         fills={"affine_forward": [attack_reads_later_assignment]},
-        lose={"test_affine_forward", "test_affine_backward"},
+        lose={"test_affine_forward", "test_affine_backward"} | NET_TESTS,
         flags={"sandbox-violation"},
         note="affine_forward runs a3's given a2_layers.py (a2's answers), read from "
              "the course folder or from the repository the cs231n package comes from: "
              "neither is in the sandbox (other assignments' files are not), so "
              "affine_forward and affine_backward (whose check uses the student's "
-             "forward) lose, and the look at the course is reported."),
+             "forward) lose, so does part 2, whose network calls it, and the look at "
+             "the course is reported."),
     Sample(
         "monkeypatch-checks",
         fills={"relu_backward": [relu_backward_no_mask, PATCH_CHECKS]},
         lose={"test_relu_backward", "test_sigmoid_backward", "test_tanh_backward",
-              "test_leaky_relu_backward", "test_elu_backward"},
+              "test_leaky_relu_backward", "test_elu_backward", "test_two_layer_net"},
         flags={"monkeypatch", "tampered", "check-bypassed"},
         note="A wrong relu_backward whose cell replaces checks.check_backward by a "
              "no-op: every backward test in the kernel after it passes, the integrity "
              "pass (its own checks) fails relu_backward, so test_relu_backward loses "
              "and the patch and the disagreement are reported; none of those backward "
              "tests printed a success line, so all of them are zeroed as bypassed, the "
-             "right sigmoid, tanh, leaky ReLU and ELU backwards included."),
+             "right sigmoid, tanh, leaky ReLU and ELU backwards included. Part 2 takes "
+             "only the definitions of backprop.ipynb (not the patch): its network, "
+             "built from the wrong relu_backward, fails its own test."),
 ]
