@@ -1,6 +1,7 @@
 """The instructor command line: release, validate, reference values."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -311,6 +312,58 @@ def test_notebook_is_clean(path):
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
             assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+
+
+def _graded_table(nb):
+    """The rows of a notebook's "| cell | points |" table, as (row text, its
+    backticked names, its points: a list, or an int for "k each")."""
+    for cell in nb["cells"]:
+        text = "".join(cell["source"]) if cell["cell_type"] == "markdown" else ""
+        if "| cell | points |" not in text:
+            continue
+        rows = []
+        for line in text.splitlines():
+            parts = [p.strip() for p in line.strip().strip("|").split("|")]
+            if len(parts) != 2 or parts[1] in ("points", "---"):
+                continue
+            each = re.fullmatch(r"(\d+) each", parts[1])
+            rows.append((parts[0], re.findall(r"`(\w+)`", parts[0]),
+                         int(each.group(1)) if each else
+                         [int(n) for n in parts[1].split("+")]))
+        return rows
+    return []
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=_ids(SOLUTION_NOTEBOOKS))
+def test_the_graded_table_states_the_points_of_the_cells(path):
+    """Does the "What is graded" table at the top of a notebook give each
+    graded function, value and written answer the points of its cell?"""
+    nb = read_notebook(path)
+    rows = _graded_table(nb)
+    assert rows, f"{path.name} has no '| cell | points |' table"
+    cells = [nbgrader_meta(c) | {"markdown": c["cell_type"] == "markdown"}
+             for c in nb["cells"] if nbgrader_meta(c).get("grade")]
+    tests = {g.name: g.test_cell for g in registry.get(path.parent.name).graded
+             if g.notebook == path.name}
+    points = {c["grade_id"]: c["points"] for c in cells}
+    functions, written, values = {}, [], []
+    for text, names, stated in rows:
+        if names:
+            stated = [stated] * len(names) if isinstance(stated, int) else stated
+            assert len(names) == len(stated), f"{path.name}: the row {text!r}"
+            functions.update(zip(names, stated))
+        elif "written" in text:
+            written.append(stated)
+        else:
+            values += stated
+    assert functions == {name: points[cell] for name, cell in tests.items()}
+    manual = [c["points"] for c in cells if c["markdown"]]
+    assert len(written) == 1, f"{path.name}: one row for the written answers"
+    assert (manual == [written[0]] * len(manual) if isinstance(written[0], int)
+            else manual == written[0])
+    others = [c["points"] for c in cells
+              if not c["markdown"] and c["grade_id"] not in tests.values()]
+    assert sorted(others) == sorted(values)
 
 
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=_ids(SOLUTION_NOTEBOOKS))
