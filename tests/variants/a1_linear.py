@@ -1031,6 +1031,7 @@ SAMPLES = [
              "loses in nbgrader and in the integrity pass alike."),
     Sample(
         "bug-l2-no-half",
+        in_tests=False,  # make test grades its kind in another sample
         fills={"l2_penalty": [l2_no_half]},
         lose={"test_l2_penalty"},
         note="l2_penalty uses reg * sum(W**2) without the 0.5: only its test cell loses."),
@@ -1237,6 +1238,7 @@ SAMPLES = [
              "fails with it, so test_best_val loses too."),
     Sample(
         "hostile-read-gradebook",
+        in_tests=False,  # make test grades its kind in another sample
         fills={"svm_loss_naive": [svm_loops, hostile_reads_gradebook]},
         flags={"sandbox-violation"},
         note="svm_loss_naive tries to read ../../../gradebook.db and hides the refusal, "
@@ -1252,6 +1254,7 @@ SAMPLES = [
              "untouched and the refused write is reported."),
     Sample(
         "hostile-write-tmp",
+        in_tests=False,  # make test grades its kind in another sample
         fills={"elastic_net_penalty": [elastic_right, hostile_writes_tmp]},
         note="elastic_net_penalty writes /tmp/owned.txt: every sandbox has a private "
              "/tmp of its own, gone when it ends, so the write succeeds there, reaches "
@@ -1368,6 +1371,7 @@ SAMPLES = [
              "another student's grading, and nothing is lost."),
     Sample(
         "attack-big-files",
+        in_tests=False,  # make test grades its kind in another sample
         fills={"elastic_net_penalty": [elastic_right, BIG_FILES]},
         note="The elastic_net_penalty cell writes 150 files of 16 MB: the sandbox's "
              "folder is a 64 MB tmpfs, so the fifth file fails with 'No space left' "
@@ -1433,6 +1437,7 @@ SAMPLES = [
              "normally."),
     Sample(
         "monkeypatch-aliased",
+        in_tests=False,  # make test grades its kind in another sample
         fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_grad, PATCH_ALIASED]},
         lose={"test_svm_loss_naive"},
         flags={"monkeypatch", "tampered"},
