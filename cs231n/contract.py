@@ -96,9 +96,10 @@ class Assignment:
     uses : dict
         notebook -> earlier notebooks of this assignment whose answer cells
         it builds on (``two_layer_net.ipynb`` composes the layers students
-        wrote in ``backprop.ipynb``): their answer cells run first wherever
-        its answers are loaded (reference values, the integrity pass), as
-        ``cs231n.notebook.answers_of`` runs them in the student's kernel.
+        wrote in ``backprop.ipynb``): the definitions of their answer cells
+        run first wherever its answers are loaded (reference values, the
+        integrity pass), as ``cs231n.notebook.answers_of`` runs them in the
+        student's kernel.
     limits : GradingLimits
     """
     id: str

@@ -1151,3 +1151,12 @@ def test_a_network_of_parts_is_checked_with_the_students_own_layers():
     assert not verdicts["wrong"].passed and "dW1" in verdicts["wrong"].reason
     assert not verdicts["missing"].passed
     assert "affine_forward" in verdicts["missing"].reason
+
+
+def test_an_earlier_notebook_gives_only_its_definitions():
+    """Does the integrity pass take from an earlier notebook what the kernel's
+    answers_of takes: its definitions, nothing from a cell that does not parse?"""
+    kept = integrity._definitions("def f():\n    return 1\nwhile True:\n    pass\n")
+    assert "def f" in kept and "while" not in kept
+    assert integrity._definitions("def f(:\n    pass") == ""
+    assert integrity._definitions("x = " + "(" * 10000 + ")" * 10000) == ""

@@ -318,11 +318,11 @@ class Judge:
 
 def _definitions(source):
     """``notebook.definitions`` of a cell of an earlier notebook; a cell that
-    does not parse is left as it is, to fail in the worker as in the kernel."""
+    does not parse defines nothing, as ``notebook.answers_of`` skips it."""
     try:
         return definitions(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return source
+        return ""
 
 
 def _load_trusted(path, name, uses=()):
@@ -389,8 +389,8 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None, b
         rest fail with ``NOT_CHECKED`` (the student's time budget is spent).
     before : list of (str, dict or None)
         The submitted notebooks this one builds on (``Assignment.uses``), by
-        name: their answer cells run before each graded name's own cell, as
-        ``notebook.answers_of`` runs them in the student's kernel.
+        name: the definitions of their answer cells run before each graded
+        name's own cell, as ``notebook.answers_of`` runs them in the kernel.
 
     Returns
     -------
