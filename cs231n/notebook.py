@@ -164,12 +164,9 @@ def load_answers(path, names=None, *, uses=()):
     """
     path = Path(path)
     ns = {"np": np, "__name__": f"answers_{path.stem}"}
-    for notebook in [*(path.with_name(u) for u in uses), path]:
-        for grade_id, source in answer_cells(read_notebook(notebook)):
-            where = f"{notebook.name}[{grade_id}]"
-            code = compile(source if notebook == path else definitions(source, where), where,
-                           "exec")
-            exec(code, ns)
+    for earlier in uses:
+        _run_answers(path.with_name(earlier), ns, only_definitions=True)
+    _run_answers(path, ns, only_definitions=False)
     missing = [n for n in (names or ()) if n not in ns]
     if missing:
         raise NameError(f"{path} defines no {', '.join(missing)} in its answer cells")
@@ -199,12 +196,7 @@ def answers_of(notebook, *names):
             f"{', '.join(names)} from it; keep the notebooks of the assignment together")
     ns = {"np": np, "__name__": f"answers_{path.stem}"}
     errors = []
-    for grade_id, source in answer_cells(read_notebook(path)):
-        where = f"{path.name}[{grade_id}]"
-        try:
-            exec(compile(definitions(source, where), where, "exec"), ns)
-        except Exception as e:  # the student's cell: the missing names tell
-            errors.append(f"its cell {grade_id} raised {type(e).__name__}: {e}")
+    _run_answers(path, ns, only_definitions=True, errors=errors)
     missing = [n for n in names if not callable(ns.get(n))]
     if missing:
         raise NameError(
@@ -212,3 +204,19 @@ def answers_of(notebook, *names):
             + ("".join(f"\n  {e}" for e in errors))
             + f"\n  fix {path.name}, save it, and run this cell again")
     return tuple(ns[n] for n in names)
+
+
+def _run_answers(path, ns, *, only_definitions, errors=None):
+    """Run the answer cells of the notebook at ``path`` in ``ns``, or only
+    their ``definitions``.  A failing cell raises; given an ``errors`` list, it
+    is skipped and told there instead (the student's cell: the missing names
+    tell)."""
+    for grade_id, source in answer_cells(read_notebook(path)):
+        where = f"{path.name}[{grade_id}]"
+        try:
+            code = definitions(source, where) if only_definitions else source
+            exec(compile(code, where, "exec"), ns)
+        except Exception as e:
+            if errors is None:
+                raise
+            errors.append(f"its cell {grade_id} raised {type(e).__name__}: {e}")
