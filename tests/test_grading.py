@@ -1160,3 +1160,22 @@ def test_an_earlier_notebook_gives_only_its_definitions():
     assert "def f" in kept and "while" not in kept
     assert integrity._definitions("def f(:\n    pass") == ""
     assert integrity._definitions("x = " + "(" * 10000 + ")" * 10000) == ""
+
+
+def test_a_dict_argument_comes_back_from_the_worker_with_its_plain_entries():
+    """Batch norm stores its running averages in bn_param: the worker sends the
+    dict's plain entries back (numbers, strings, numeric arrays; not objects
+    such as a Generator) and the grader's own dict gets them."""
+    from cs231n.grading import worker
+    student_side = {"mode": "train", "momentum": 0.9, "running_mean": np.arange(3.0),
+                    "rng": np.random.default_rng(0), 7: "not a str key",
+                    "names": np.array(["a"]), "count": np.int64(4)}
+    sent = worker._plain_entries(student_side)
+    assert set(sent) == {"mode", "momentum", "running_mean", "count"}
+    assert worker._plain_entries([1, 2]) is None and worker._plain_entries(np.ones(2)) is None
+    rng = np.random.default_rng(1)
+    grader_side, array = {"mode": "train", "rng": rng}, np.zeros(3)
+    integrity._copy_back([grader_side, array], [sent, np.ones(3)])
+    np.testing.assert_array_equal(grader_side["running_mean"], np.arange(3.0))
+    assert grader_side["rng"] is rng and grader_side["count"] == 4
+    np.testing.assert_array_equal(array, 1.0)

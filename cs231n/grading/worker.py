@@ -208,8 +208,20 @@ def _handle(session, req):
         result = None
     else:
         raise ValueError(f"unknown op {op!r}")
-    # Arrays as they are after the call: the grader copies them back.
-    return result, [a if isinstance(a, np.ndarray) else None for a in args]
+    # Arrays as they are after the call, and the plain entries of a dict (a
+    # layer's param dict: batch norm stores its running averages in
+    # bn_param): the grader copies them back.
+    return result, [a if isinstance(a, np.ndarray) else _plain_entries(a) for a in args]
+
+
+def _plain_entries(a):
+    """The entries of a dict argument that the wire carries as they are
+    (numbers, strings, numeric arrays), or None for anything but a dict."""
+    if type(a) is not dict:
+        return None
+    return {k: v for k, v in a.items() if isinstance(k, str) and (
+        v is None or isinstance(v, (bool, int, float, str, np.generic))
+        or (isinstance(v, np.ndarray) and v.dtype.kind in "biuf"))}
 
 
 def _error(e):
