@@ -2,7 +2,6 @@
 one passes (the variants live in tests/variants/a3_optimization.py)."""
 import ast
 import re
-import tokenize
 import warnings
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from cs231n.checks._core import quiet
 from cs231n.checks._core import reference as stored_reference
 from cs231n.grading import protocol
 from cs231n.notebook import answer_cells, nbgrader_meta, read_notebook
+import code_text
 from variants import a3_optimization as variants
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -405,31 +405,7 @@ RIGHT_UPDATE_PARTS = {
 
 
 def code_of(path):
-    """A module's code without comments, spaces or strings (a string that is
-    one word, like a config key, stays as that word)."""
-    out, last = [], None
-    with open(path, "rb") as f:
-        for tok in tokenize.tokenize(f.readline):
-            if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
-                            tokenize.ENCODING, tokenize.ENDMARKER):
-                continue
-            if tok.type == tokenize.NEWLINE:
-                text = "\n"
-            elif tok.type == tokenize.STRING:
-                word = re.fullmatch(r"[rbuRBU]?(['\"])(\w+)\1", tok.string)
-                text = word.group(2) if word else "S"
-            elif tok.type in (getattr(tokenize, "FSTRING_START", -1),
-                              getattr(tokenize, "FSTRING_MIDDLE", -1),
-                              getattr(tokenize, "FSTRING_END", -1)):
-                text = "S"
-            else:
-                text = tok.string
-            if last and (last[-1].isalnum() or last[-1] == "_") and (text[0].isalnum()
-                                                                     or text[0] == "_"):
-                out.append(" ")
-            out.append(text)
-            last = text
-    return "".join(out)
+    return code_text.code_of(path)
 
 
 def test_right_update_parts_are_recognised():
