@@ -84,6 +84,7 @@ bench: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_linear.py
 	$(BIN)/python tests/benchmarks/bench_neural_net.py
 	$(BIN)/python tests/benchmarks/bench_optim.py
+	$(BIN)/python tests/benchmarks/bench_deep_nets.py
 
 bench-grading: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_grading.py

@@ -77,6 +77,31 @@ def test_bench_optim_prints_every_rule_and_adams_floor():
                     rf"^  root \+ division .*: +{NUMBER} passes"])
 
 
+def test_bench_deep_nets_prints_the_normalisation_layers_against_one_pass():
+    out = run_benchmark("bench_deep_nets.py", "--no-notebooks", "--repeats", "3")
+    assert_lines(out, [rf"^one elementwise pass x \+ x over the input: +{NUMBER} ms$"]
+                 + [rf"^batchnorm_forward \+ {bwd} +{NUMBER} ms +{NUMBER} passes  "
+                    rf"\(target <= 10\)  (PASS|ABOVE TARGET)$"
+                    for bwd in ("batchnorm_backward", "batchnorm_backward_alt")]
+                 + [rf"^layernorm_forward \+ layernorm_backward +{NUMBER} ms +{NUMBER} passes$"])
+    assert "WARNING" not in out.replace("WARNING: not glibc", "")
+
+
+def test_bench_deep_nets_check_fails_when_batch_norm_is_wrong(tmp_path):
+    """A batch norm that forgets beta is reported and fails --check."""
+    folder = tmp_path / "a4_deep_nets"
+    shutil.copytree(course.ROOT / "solutions" / "a4_deep_nets", folder)
+    nb = nbformat.read(folder / "batch_norm.ipynb", as_version=4)
+    [cell] = [c for c in nb.cells if "def batchnorm_forward(" in cell_source(c)]
+    cell.source = cell_source(cell).replace("    return out, cache",
+                                            "    out = out - beta\n    return out, cache", 1)
+    assert "out = out - beta" in cell.source
+    nbformat.write(nb, folder / "batch_norm.ipynb")
+    out = run_benchmark("bench_deep_nets.py", "--no-notebooks", "--repeats", "1",
+                        "--solutions", str(folder), "--check", expect=1)
+    assert "WARNING batchnorm_backward: out differs from a plain numpy pass" in out
+
+
 def test_bench_optim_check_fails_when_a_rule_mutates_w(tmp_path):
     """The benchmark refuses to time a rule that changes ``w`` in place."""
     folder = tmp_path / "a3_optimization"
@@ -91,7 +116,8 @@ def test_bench_optim_check_fails_when_a_rule_mutates_w(tmp_path):
     assert "WARNING: sgd_momentum mutated w in place" in out
 
 
-@pytest.mark.parametrize("bench", ["bench_linear.py", "bench_neural_net.py", "bench_optim.py"])
+@pytest.mark.parametrize("bench", ["bench_linear.py", "bench_neural_net.py", "bench_optim.py",
+                                   "bench_deep_nets.py"])
 def test_a_benchmark_without_solutions_says_so(tmp_path, bench):
     notebooks = [] if bench == "bench_linear.py" else ["--no-notebooks"]
     run = launch(bench, "--solutions", str(tmp_path), *notebooks)
