@@ -1349,6 +1349,7 @@ SAMPLES = [
         fills={"sigmoid_forward": [sigmoid_forward_caches_x],
                "sigmoid_backward": [sigmoid_backward_uses_x]},
         lose={"test_sigmoid_backward"},
+        in_tests=False,  # a wrong backward alone: bug-relu-backward-no-mask in make test
         note="sigmoid_backward computes x * (1 - x) from the cached input instead of "
              "the output: only its test cell loses (the forward is right)."),
     Sample(
@@ -1363,6 +1364,7 @@ SAMPLES = [
         "bug-svm-modifies-scores",
         fills={"svm_loss": [svm_loss_modifies_scores]},
         lose={"test_svm_loss"},
+        in_tests=False,  # a1's bug-svm-modifies-x is graded in make test
         note="svm_loss writes into the caller's scores array: only its test cell loses."),
     Sample(
         "bug-net-reg-on-biases",
@@ -1459,6 +1461,7 @@ SAMPLES = [
         fills={"elu_backward": [elu_backward_out, LOOP_FOREVER]},
         lose={"test_elu_backward"},
         flags={"timed-out", "tampered"},
+        in_tests=False,  # a1's hostile-infinite-loop is graded in make test
         note="An endless loop after the def in the elu_backward cell: nbgrader "
              "interrupts the cell at its timeout with elu_backward defined, so its test "
              "passes there, but the integrity worker never finishes loading the cell "
@@ -1470,6 +1473,7 @@ SAMPLES = [
         fills={"affine_backward": [hostile_reads_solution]},
         lose={"test_affine_backward"} | NET_TESTS,
         flags={"sandbox-violation"},
+        in_tests=False,  # a1's hostile-read-solutions is graded in make test
         note="affine_backward runs the solution notebook read from ../../../solutions: "
              "the kernel's sandbox refuses the read (reported) and the integrity "
              "worker's folder has no such path, so test_affine_backward loses in both, "
