@@ -115,6 +115,13 @@ class Assignment:
     limits: GradingLimits = GradingLimits()
     module: Optional[str] = None      # set by the registry: the check module's name
 
+    @property
+    def given_files(self):
+        """The file names of the given modules, in the order of ``given``: they
+        run before the answer cells wherever answers are loaded outside the
+        kernel (in the kernel, the notebooks import them)."""
+        return tuple(g.filename for g in self.given)
+
     def __post_init__(self):
         if not self.id or not isinstance(self.id, str):
             raise ValueError(f"Assignment.id must be a non-empty str, got {self.id!r}")
@@ -122,6 +129,11 @@ class Assignment:
             if entry.notebook not in self.notebooks:
                 raise ValueError(f"{self.id}: {entry.name} is graded in {entry.notebook}, "
                                  f"which is not one of its notebooks {self.notebooks}")
+        given_names = {n for g in self.given for names in g.names.values() for n in names}
+        clash = sorted(given_names & {g.name for g in self.graded})
+        if clash:
+            raise ValueError(f"{self.id}: {', '.join(clash)} would be both given code and "
+                             "graded: a student's missing definition would find the given one")
         for notebook, earlier in self.uses.items():
             order = self.notebooks.index(notebook) if notebook in self.notebooks else -1
             if order < 0 or any(e not in self.notebooks[:order] for e in earlier):

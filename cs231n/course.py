@@ -233,7 +233,8 @@ def compute_reference(aid, *, root=ROOT):
     for kind, (notebook, name) in contract.solutions.items():
         if notebook not in loaded:
             loaded[notebook] = load_answers(Path(root) / "solutions" / aid / notebook,
-                                            uses=contract.uses.get(notebook, ()))
+                                            uses=contract.uses.get(notebook, ()),
+                                            given=contract.given_files)
         if name not in loaded[notebook]:
             raise CourseError([f"solutions/{aid}/{notebook} defines no {name}"])
         solutions[kind] = loaded[notebook][name]

@@ -143,7 +143,7 @@ def definitions(source, filename="<cell>"):
     return "\n".join(line if k else "" for line, k in zip(lines, keep))
 
 
-def load_answers(path, names=None, *, uses=()):
+def load_answers(path, names=None, *, uses=(), given=()):
     """Execute the answer cells of a notebook and return their namespace.
 
     Parameters
@@ -156,6 +156,11 @@ def load_answers(path, names=None, *, uses=()):
         Notebooks of the same folder whose answer cells' ``definitions`` run
         first, in the same namespace (the contract's ``Assignment.uses``: a
         notebook that builds on the functions of an earlier one).
+    given : iterable of str
+        Modules of the same folder (the contract's ``Assignment.given_files``,
+        code of earlier assignments) that run before everything else, in the
+        same namespace, as the notebook's own ``from a2_layers import ...``
+        binds their names where the answer cells see them.
 
     Returns
     -------
@@ -164,6 +169,9 @@ def load_answers(path, names=None, *, uses=()):
     """
     path = Path(path)
     ns = {"np": np, "__name__": f"answers_{path.stem}"}
+    for module in given:
+        module_path = path.with_name(module)
+        exec(compile(module_path.read_text(encoding="utf-8"), str(module_path), "exec"), ns)
     for earlier in uses:
         _run_answers(path.with_name(earlier), ns, only_definitions=True)
     _run_answers(path, ns, only_definitions=False)

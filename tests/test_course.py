@@ -295,6 +295,17 @@ def test_answers_of_loads_the_earlier_notebook_and_names_what_is_missing(tmp_pat
     _answers_notebook(tmp_path / "part1.ipynb", "def double(x):\n    return 2 * x")
     _answers_notebook(tmp_path / "part2.ipynb", "def quadruple(x):\n    return double(double(x))")
     assert load_answers(tmp_path / "part2.ipynb", uses=["part1.ipynb"])["quadruple"](1) == 4
+    # ... and the given modules of the assignment before everything (they bind the
+    # names the notebook imports from them).
+    (tmp_path / "given.py").write_text("def double(x):\n    return 20 * x\n"
+                                       "def halve(x):\n    return x / 2\n")
+    _answers_notebook(tmp_path / "part3.ipynb", "def tenth(x):\n    return halve(x) / 5")
+    ns = load_answers(tmp_path / "part3.ipynb", given=["given.py"])
+    assert ns["tenth"](10) == 1 and ns["double"](1) == 20
+    assert load_answers(tmp_path / "part2.ipynb", uses=["part1.ipynb"],
+                        given=["given.py"])["quadruple"](1) == 4   # the answers win
+    with pytest.raises(NameError, match="halve"):
+        load_answers(tmp_path / "part3.ipynb")["tenth"](10)
 
 
 def test_release_has_no_leaks():

@@ -395,15 +395,19 @@ def tabled(request):
     return judge, registry.get(aid), _corpus(aid)
 
 
-def _variant_notebook(graded, variant, corpus):
+def _variant_notebook(graded, variant, corpus, contract):
     """A notebook defining one variant under its graded name (an a2 backward
-    variant is a (forward, backward) pair: one answer cell each)."""
+    variant is a (forward, backward) pair: one answer cell each), after the
+    corpus's ``BASE`` of the notebook's other graded functions that come
+    before it (a4's network calls the init helpers of its own notebook)."""
     pairs = variant if isinstance(variant, tuple) else (variant,)
     names = (*graded.uses, graded.name) if isinstance(variant, tuple) else (graded.name,)
-    return {"cells": [{"cell_type": "code",
-                       "source": cell_code(_dependencies(obj, corpus), name),
-                       "metadata": {"nbgrader": {"solution": True, "grade_id": name}}}
-                      for obj, name in zip(pairs, names)]}
+    same = [g.name for g in contract.graded if g.notebook == graded.notebook]
+    before = [n for n in same[:same.index(graded.name)]
+              if n not in names and n in corpus.BASE]
+    return {"cells": [_answer(cell_code(corpus.BASE[n], n), n) for n in before]
+            + [_answer(cell_code(_dependencies(obj, corpus), name), name)
+               for obj, name in zip(pairs, names)]}
 
 
 @pytest.mark.slow
@@ -417,7 +421,7 @@ def test_soundness_through_the_integrity_pass(tabled, table):
     by_kind = {g.kind: g for g in contract.graded}
     # The notebooks are made here (inspect parses the corpus), the checks run
     # two at a time.
-    jobs = [(by_kind[kind], _variant_notebook(by_kind[kind], v, corpus))
+    jobs = [(by_kind[kind], _variant_notebook(by_kind[kind], v, corpus, contract))
             for kind, vs in getattr(corpus, table).items() for v in vs]
 
     def verdict(job):

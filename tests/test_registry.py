@@ -152,3 +152,16 @@ def test_a_notebook_builds_only_on_notebooks_before_it():
                  {"two.ipynb": ("three.ipynb",)}, {"three.ipynb": ("one.ipynb",)}):
         with pytest.raises(ValueError, match="uses"):
             _contract(uses=uses)
+
+
+def test_given_code_never_stands_in_for_a_graded_function():
+    """A name both given and graded would let a student's missing definition
+    find the instructor's: the contract refuses it, and lists the given files."""
+    from cs231n.checks._core import Graded
+    from cs231n.contract import Given
+    layers = Given("a2_layers.py", "a2", {"backprop.ipynb": ("affine_forward", "relu_forward")})
+    ok = _contract(given=(layers,), graded=(Graded("net", "one.ipynb", "test_net", "net"),))
+    assert ok.given_files == ("a2_layers.py",)
+    with pytest.raises(ValueError, match="relu_forward would be both given code and graded"):
+        _contract(given=(layers,),
+                  graded=(Graded("relu_forward", "one.ipynb", "test_relu", "relu"),))

@@ -295,6 +295,7 @@ class Judge:
     reference: dict
     trusted: dict = field(default_factory=dict)   # (file, name) -> instructor object
     helpers: dict = field(default_factory=dict)   # name -> class a check gives student code
+    given: list = field(default_factory=list)     # (file, source) of the given modules
 
     @classmethod
     def for_assignment(cls, aid, solutions_dir, *, seed=None):
@@ -308,7 +309,8 @@ class Judge:
         for kind, (notebook, name) in contract.solutions.items():
             if notebook not in loaded:
                 loaded[notebook] = load_answers(Path(solutions_dir) / notebook,
-                                                uses=contract.uses.get(notebook, ()))
+                                                uses=contract.uses.get(notebook, ()),
+                                                given=contract.given_files)
             solutions[kind] = loaded[notebook][name]
         ref = contract.make_reference(solutions, cases)
         graded = [*contract.recomputed, *contract.graded]
@@ -316,8 +318,12 @@ class Judge:
         for entry in graded:
             for file, name in getattr(entry, "trusted", ()):
                 trusted[(file, name)] = _load_trusted(Path(solutions_dir) / file, name,
-                                                      contract.uses.get(file, ()))
-        return cls(aid, graded, cases, ref, trusted, dict(contract.helpers))
+                                                      contract.uses.get(file, ()),
+                                                      contract.given_files)
+        # The instructor's copies: a submission's own a2_layers.py is never run here.
+        given = [(f, (Path(solutions_dir) / f).read_text(encoding="utf-8"))
+                 for f in contract.given_files]
+        return cls(aid, graded, cases, ref, trusted, dict(contract.helpers), given)
 
 
 def _definitions(source):
@@ -329,12 +335,12 @@ def _definitions(source):
         return ""
 
 
-def _load_trusted(path, name, uses=()):
+def _load_trusted(path, name, uses=(), given=()):
     """``name`` from the instructor's ``path``: a notebook's answer cells
     (after those of the notebooks it ``uses``) or a given ``.py`` file of the
     assignment (run here, in the grader)."""
     if path.suffix == ".ipynb":
-        return load_answers(path, [name], uses=uses)[name]
+        return load_answers(path, [name], uses=uses, given=given)[name]
     import runpy
     return runpy.run_path(str(path), run_name=f"cs231n_trusted_{path.stem}")[name]
 
@@ -407,10 +413,14 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None, b
         for g, result in zip(graded, results):
             result.reason = f"{g.notebook} is missing or not a readable notebook"
         return results
-    prelude = [{"grade_id": f"{name}:{c['grade_id']}", "source": _definitions(c["source"]),
-                "answer": True}
-               for name, earlier in before if earlier is not None
-               for c in code_cells(earlier) if c["answer"]]
+    # The given modules (instructor code of earlier assignments, which the
+    # notebook imports), then the definitions of the earlier notebooks.
+    prelude = [{"grade_id": f"given:{file}", "source": source, "answer": True}
+               for file, source in judge.given]
+    prelude += [{"grade_id": f"{name}:{c['grade_id']}", "source": _definitions(c["source"]),
+                 "answer": True}
+                for name, earlier in before if earlier is not None
+                for c in code_cells(earlier) if c["answer"]]
     cells = prelude + code_cells(nb)
     targets = {}
     for name in {n for g in graded for n in _needs(g)}:

@@ -33,6 +33,13 @@ def _uses(folder, notebook):
     return registry.get(folder.name).uses.get(notebook, ())
 
 
+def _given(folder):
+    """The given modules of the assignment whose folder this is."""
+    if folder.name not in registry.assignments():
+        return ()
+    return registry.get(folder.name).given_files
+
+
 def load_functions(folder, wanted, prog):
     """``{name: object}`` for every name in ``wanted``, from the folder's notebooks.
 
@@ -60,7 +67,7 @@ def load_functions(folder, wanted, prog):
     for path in first + rest:
         if not path.exists() or all(n in found for n in names):
             continue
-        ns = load_answers(path, uses=_uses(folder, path.name))
+        ns = load_answers(path, uses=_uses(folder, path.name), given=_given(folder))
         found.update({n: ns[n] for n in names if n in ns and n not in found})
     missing = [n for n in names if n not in found]
     if missing:
