@@ -9,7 +9,11 @@ functions that take the reference as the keyword ``reference``):
 - ``_preprocessing``: centring, per-feature normalisation, PCA and whitening
   (``preprocessing.ipynb``);
 - ``_normalization``: batch and layer normalisation (``batch_norm.ipynb``);
-- ``_dropout``: inverted dropout (``dropout.ipynb``).
+- ``_dropout``: inverted dropout (``dropout.ipynb``);
+- ``_deep_net``: weight initialisation and ``FullyConnectedNet``, a network of
+  any depth built from a2's layers (given as ``a2_layers.py``; a3's update
+  rules come as ``a3_rules.py``) and the
+  student's own batch norm, layer norm and dropout (``deep_net.ipynb``).
 
 This module is the assignment's check module: it binds every part's check
 functions to the stored reference (``reference/a4_deep_nets.npz``), so that a
@@ -18,12 +22,12 @@ declares the assignment's contract.
 """
 import functools
 
-from ..contract import Assignment
-from . import _dropout, _normalization, _preprocessing
+from ..contract import Assignment, Given
+from . import _deep_net, _dropout, _normalization, _preprocessing, neural_net, optimization
 from ._core import reference as stored_reference
 
 AID = "a4_deep_nets"
-PARTS = (_preprocessing, _normalization, _dropout)
+PARTS = (_preprocessing, _normalization, _dropout, _deep_net)
 
 
 def _bound(check):
@@ -64,4 +68,11 @@ def random_cases(rng):
 
 ASSIGNMENT = Assignment(
     id=AID, notebooks=tuple(part.NOTEBOOK for part in PARTS), graded=tuple(GRADED),
-    solutions=SOLUTIONS, make_reference=make_reference, random_cases=random_cases)
+    solutions=SOLUTIONS, make_reference=make_reference, random_cases=random_cases,
+    given=(Given("a2_layers.py", neural_net.AID, {
+        "backprop.ipynb": ("affine_forward", "affine_backward", "relu_forward",
+                           "relu_backward", "tanh_forward", "tanh_backward",
+                           "softmax_loss")}),
+           Given("a3_rules.py", optimization.AID, {
+               "optimizers.ipynb": ("sgd_momentum", "adam")})),
+    uses={"deep_net.ipynb": ("batch_norm.ipynb", "dropout.ipynb")})

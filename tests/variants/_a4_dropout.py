@@ -319,30 +319,37 @@ SAMPLES = [
         "bug-dropout-keep-drop-flipped",
         fills={"dropout_forward": [dropout_forward_flipped]},
         lose={"test_dropout_forward"},
+        in_tests=False,  # make test grades one bug of a layer part and one of the net
         note="dropout_forward keeps a unit with probability 1 - keep_prob: its test cell "
              "loses on the kept fraction of the large cases; the backward, checked on the "
              "mask this forward applied, keeps its points."),
     Sample(
         "bug-dropout-original-test-scaling",
         fills={"dropout_forward": [dropout_forward_original]},
-        lose={"test_dropout_forward"},
+        lose={"test_dropout_forward", "test_fully_connected_net"},
         in_tests=False,
         note="dropout_forward is the original dropout (unscaled at train time, times "
              "keep_prob at test time): its test cell loses; the backward, right for inverted "
-             "dropout on the mask this forward applied, keeps its points."),
+             "dropout on the mask this forward applied, keeps its points. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
     Sample(
         "bug-dropout-mask-redrawn-in-backward",
         fills={"dropout_backward": [dropout_backward_redraws_mask]},
-        lose={"test_dropout_backward"},
+        lose={"test_dropout_backward", "test_fully_connected_net"},
         in_tests=False,
         note="dropout_backward draws a new mask from the rng in the cache instead of reusing "
-             "the forward's: only its test cell loses."),
+             "the forward's: only its test cell loses. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
     Sample(
         "bug-dropout-np-random",
         fills={"dropout_forward": [dropout_forward_np_random]},
-        lose={"test_dropout_forward"},
+        lose={"test_dropout_forward", "test_fully_connected_net"},
         in_tests=False,
         note="dropout_forward draws its mask from np.random's global state: two generators "
              "of the same seed give different outputs, so its test cell loses; the backward "
-             "reuses the mask it was given and keeps its points."),
+             "reuses the mask it was given and keeps its points. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
 ]

@@ -674,24 +674,30 @@ SAMPLES = [
     Sample(
         "bug-batchnorm-running-var-unbiased",
         fills={"batchnorm_forward": [bn_forward_running_var_unbiased]},
-        lose={"test_batchnorm_forward"},
+        lose={"test_batchnorm_forward", "test_fully_connected_net"},
         in_tests=False,
         note="batchnorm_forward averages the unbiased (N - 1) variance into running_var: "
              "its test cell loses; the backward checks run in training mode, where the "
-             "output is right, so they keep their points."),
+             "output is right, so they keep their points. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
     Sample(
         "bug-batchnorm-test-mode-no-gamma-beta",
         fills={"batchnorm_forward": [bn_forward_two_pass, bn_forward_test_no_affine]},
-        lose={"test_batchnorm_forward"},
+        lose={"test_batchnorm_forward", "test_fully_connected_net"},
         in_tests=False,
         note="batchnorm_forward forgets gamma and beta in test mode: its test cell loses, "
-             "the backward cells (training mode) keep their points."),
+             "the backward cells (training mode) keep their points. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
     Sample(
         "bug-layernorm-over-batch",
         fills={"layernorm_forward": [ln_forward_over_batch],
                "layernorm_backward": [ln_backward_over_batch]},
-        lose={"test_layernorm_forward", "test_layernorm_backward"},
+        lose={"test_layernorm_forward", "test_layernorm_backward", "test_fully_connected_net"},
         in_tests=False,
         note="layer norm computed over the batch axis (that is batch norm) in both passes: "
-             "both layer-norm test cells lose."),
+             "both layer-norm test cells lose. "
+             "deep_net.ipynb's network, built from this layer, fails its test too (its "
+             "check names the broken layer)."),
 ]
