@@ -88,6 +88,53 @@ def is_quiet():
     return getattr(_local, "quiet", False)
 
 
+def broken_functions(cls, checks, *, fix=None):
+    """A line naming the student's functions that ``cls``'s methods call and
+    that fail their own checks, or "" (none, or not in a kernel).
+
+    Parameters
+    ----------
+    cls : type
+        The student's class (a network); anything else gives "".
+    checks : dict
+        name -> ``check(globals)``: raises when the function ``name`` of a
+        method's globals is wrong (its visible check, run quietly).
+    fix : str, optional
+        What to do, e.g. "fix part 1 first"; by default "fix it/them first".
+    """
+    if not isinstance(cls, type) or is_quiet():
+        return ""
+    seen = {}   # name -> the globals of the first method that calls it
+    for f in [f for klass in cls.__mro__[:-1] for f in vars(klass).values()]:
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        names, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            names.update(c.co_names)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        for name in checks:
+            if name in names and callable(f.__globals__.get(name)):
+                seen.setdefault(name, f.__globals__)
+    broken = []
+    for name, found in seen.items():
+        try:
+            with quiet():
+                checks[name](found)
+        except Exception:  # CheckFailure, NotImplementedError, a missing forward
+            code = getattr(found[name], "__code__", None)
+            where = code.co_filename.partition("[")[0] if code else ""
+            broken.append(name + (f" (from {where})" if where.endswith(".ipynb") else ""))
+    if not broken:
+        return ""
+    one = len(broken) == 1
+    listed = ", ".join(broken[:-1]) + " and " + broken[-1] if not one else broken[0]
+    fix = fix or f"fix {'it' if one else 'them'} first"
+    return (f"note: this network calls your {listed}, which "
+            f"{'fails its' if one else 'fail their'} own check: {fix}")
+
+
 # The line every check prints when it passes.  The grader looks for it in the
 # outputs of the executed test cells (cs231n.grading.bypass): a test cell that
 # scored without printing it did not run its check.

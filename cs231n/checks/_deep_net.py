@@ -45,7 +45,6 @@ gradients, the loss without regularisation and the scores of a test call in
 train mode (counterfactuals for the hints), and the standard deviations.
 """
 import math
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -840,38 +839,10 @@ _LAYER_CHECKS = {
 
 def _broken_layers(cls, reference):
     """A line naming the functions ``cls``'s methods call that fail their own
-    visible checks, or "" (none, or not in a kernel)."""
-    if not isinstance(cls, type) or _core.is_quiet():
-        return ""
-    seen = {}
-    for f in [f for klass in cls.__mro__[:-1] for f in vars(klass).values()]:
-        code = getattr(f, "__code__", None)
-        if code is None:
-            continue
-        names, stack = set(), [code]
-        while stack:
-            c = stack.pop()
-            names.update(c.co_names)
-            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-        for layer in _LAYER_CHECKS:
-            if layer in names and callable(f.__globals__.get(layer)):
-                seen.setdefault(layer, f.__globals__)
-    broken = []
-    for layer, found in seen.items():
-        try:
-            with _core.quiet():
-                _LAYER_CHECKS[layer](found, reference)
-        except Exception:  # CheckFailure, NotImplementedError, a missing forward
-            code = getattr(found[layer], "__code__", None)
-            where = code.co_filename.partition("[")[0] if code else ""
-            broken.append(layer + (f" (from {where})" if where.endswith(".ipynb") else ""))
-    if not broken:
-        return ""
-    one = len(broken) == 1
-    listed = ", ".join(broken[:-1]) + " and " + broken[-1] if not one else broken[0]
-    return (f"note: this network calls your {listed}, which "
-            f"{'fails its' if one else 'fail their'} own check: fix "
-            f"{'it' if one else 'them'} first")
+    visible checks, or ""."""
+    return _core.broken_functions(
+        cls, {name: (lambda g, check=check: check(g, reference))
+              for name, check in _LAYER_CHECKS.items()})
 
 
 # ------------------------------------------------------------ for the grader

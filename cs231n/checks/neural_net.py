@@ -25,7 +25,6 @@ Tolerances (float64): outputs and losses ``rtol=1e-7, atol=1e-10``,
 gradients ``rtol=1e-6, atol=1e-9``.
 """
 import itertools
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -1131,37 +1130,8 @@ _LAYER_CHECKS = {
 
 def _broken_layers(cls):
     """A line naming the layers of part 1 that ``cls``'s methods call and that
-    fail their own visible checks, or "" (none, or not in a kernel)."""
-    if not isinstance(cls, type) or _core.is_quiet():
-        return ""
-    seen = {}   # layer -> the globals of the first method that calls it
-    for f in [f for klass in cls.__mro__[:-1] for f in vars(klass).values()]:
-        code = getattr(f, "__code__", None)
-        if code is None:
-            continue
-        names, stack = set(), [code]
-        while stack:
-            c = stack.pop()
-            names.update(c.co_names)
-            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-        for layer in _LAYER_CHECKS:
-            if layer in names and callable(f.__globals__.get(layer)):
-                seen.setdefault(layer, f.__globals__)
-    broken = []
-    for layer, found in seen.items():
-        try:
-            with _core.quiet():
-                _LAYER_CHECKS[layer](found)
-        except Exception:  # CheckFailure, NotImplementedError, a missing forward
-            code = getattr(found[layer], "__code__", None)
-            where = code.co_filename.partition("[")[0] if code else ""
-            broken.append(layer + (f" (from {where})" if where.endswith(".ipynb") else ""))
-    if not broken:
-        return ""
-    one = len(broken) == 1
-    listed = ", ".join(broken[:-1]) + " and " + broken[-1] if not one else broken[0]
-    return (f"note: this network calls your {listed}, which "
-            f"{'fails its' if one else 'fail their'} own check: fix part 1 first")
+    fail their own visible checks, or ""."""
+    return _core.broken_functions(cls, _LAYER_CHECKS, fix="fix part 1 first")
 
 
 def _check_two_layer_net(cls, *, cases, reference):
