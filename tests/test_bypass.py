@@ -172,7 +172,8 @@ def test_every_check_call_of_the_solutions_prints_one_success_line(aid):
     hidden), so that no honest cell is taken for a bypassed one?"""
     for path in sorted((ROOT / "solutions" / aid).glob("*.ipynb")):
         nb = read_notebook(path)
-        ns = load_answers(path, uses=registry.get(aid).uses.get(path.name, ()))
+        ns = load_answers(path, uses=registry.get(aid).uses.get(path.name, ()),
+                          given=registry.get(aid).given_files)
         ns["checks"] = importlib.import_module(registry.get(aid).module)
         for cell in nb["cells"]:
             meta = nbgrader_meta(cell)
