@@ -1186,6 +1186,7 @@ SAMPLES = [
              "survives and no later graded cell uses svm_loss_naive."),
     Sample(
         "hostile-fork-bomb",
+        in_tests=False,  # test_sandbox's fork-bomb test; its flag: attack-other-students
         fills={"l1_penalty": [hostile_fork_bomb]},
         lose={"test_l1_penalty"},
         flags={"sandbox-violation"},
@@ -1193,6 +1194,7 @@ SAMPLES = [
              "(PermissionError), so test_l1_penalty loses and the refusal is reported."),
     Sample(
         "hostile-output-flood",
+        in_tests=False,  # test_sandbox's and test_grading's output-flood tests
         fills={"softmax_loss_naive": [softmax_loops, hostile_prints_10mb]},
         flags={"output-truncated"},
         note="softmax_loss_naive prints 10 MB on its first call and is otherwise right: "
@@ -1217,6 +1219,7 @@ SAMPLES = [
              "keep their points."),
     Sample(
         "hostile-abort",
+        in_tests=False,  # test_sandbox's exits-and-crashes test
         fills={"linear_classifier": [ClassifierRight, ABORT]},
         lose={"test_linear_classifier", "test_best_val"},
         flags={"crashed"},
@@ -1270,6 +1273,7 @@ SAMPLES = [
              "integrity pass alike, and the patch is reported."),
     Sample(
         "monkeypatch-np-allclose",
+        in_tests=False,  # make test grades both flags in monkeypatch-checks
         fills={"svm_loss_naive": [svm_vectorised, svm_no_reg_in_grad, PATCH_ALLCLOSE]},
         lose={"test_svm_loss_naive"},
         flags={"monkeypatch", "tampered"},
@@ -1302,6 +1306,7 @@ SAMPLES = [
              "loses and the disagreement is flagged."),
     Sample(
         "hostile-input-transformer",
+        in_tests=False,  # test_bypass runs this transformer through a real kernel
         fills={"svm_loss_naive": [svm_loops, SKIP_CHECKS]},
         lose=SVM_TESTS,
         flags={"check-bypassed", "kernel-hooks"},
@@ -1331,6 +1336,7 @@ SAMPLES = [
              "section 7 lose, and the search of the course's folders is reported."),
     Sample(
         "attack-hijack-kernels",
+        in_tests=False,  # test_sandbox's kernel-over-ipc test sees only its own files
         fills={"l2_penalty": [l2_right, attack_hijacks_kernels]},
         flags={"sandbox-violation"},
         note="l2_penalty looks for other kernels' connection files (beside its own, "
@@ -1418,6 +1424,7 @@ SAMPLES = [
              "solution appears nowhere) and softmax.ipynb is graded normally."),
     Sample(
         "attack-metadata-list",
+        in_tests=False,  # test_collect's list-metadata case
         transform=_metadata_is_a_list,
         lose=SVM_TESTS,
         flags={"invalid-notebook"},

@@ -1331,6 +1331,7 @@ SAMPLES = [
              "train with it)."),
     Sample(
         "bug-affine-no-reshape",
+        in_tests=False,  # a layer bug alone: make test grades bug-affine-db-not-summed
         fills={"affine_forward": [affine_forward_no_reshape]},
         lose={"test_affine_forward", "test_affine_backward"},
         note="affine_forward does not flatten x of shape (N, d1, d2): its test cell "
@@ -1382,6 +1383,7 @@ SAMPLES = [
              "and training still reaches 0.90, so test_best_val_accuracy passes."),
     Sample(
         "bug-net-transposed-dw2",
+        in_tests=False,  # a network bug alone: make test grades bug-net-reg-on-biases
         fills={"TwoLayerNet": [NetRight, NetTransposedDW2]},
         lose=NET_TESTS,
         note="TwoLayerNet returns dW2 transposed (C, H): test_two_layer_net loses, and "
@@ -1443,6 +1445,7 @@ SAMPLES = [
     # ------------------------------------------------------- structure
     Sample(
         "test-cell-deleted",
+        in_tests=False,  # make test grades this kind in a1
         transform=delete_cell("backprop.ipynb", "test_relu_backward"),
         flags={"test-cell-deleted"},
         note="A deleted test cell is put back by nbgrader (add_missing_cells) and the "
