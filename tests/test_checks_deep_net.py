@@ -1,7 +1,6 @@
 """Soundness of Assignment 4's deep-net checks: every wrong initialisation and
 network loses, every right one passes, whatever it draws (the variants live in
 tests/variants/_a4_deep_net.py)."""
-import runpy
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,10 @@ GRADED = {g.kind: g for g in part.GRADED}
 
 # The namespace a network variant finds in the notebook: the given layers of
 # Assignment 2, the solutions of batch_norm.ipynb and dropout.ipynb, and init helpers.
-_GIVEN = runpy.run_path(str(SOLUTIONS / "a2_layers.py"))
-_EARLIER = {**load_answers(SOLUTIONS / "batch_norm.ipynb"),
-            **load_answers(SOLUTIONS / "dropout.ipynb")}
-NAMESPACE = {n: f for n, f in {**_GIVEN, **_EARLIER}.items()
+_CONTRACT = checks.ASSIGNMENT
+_SOLVED = load_answers(SOLUTIONS / "deep_net.ipynb", uses=_CONTRACT.uses["deep_net.ipynb"],
+                       given=_CONTRACT.given_files)
+NAMESPACE = {n: f for n, f in _SOLVED.items()
              if n.endswith(("_forward", "_backward", "_backward_alt", "_loss"))}
 NAMESPACE.update(xavier_init=V.xavier_standard_normal, he_init=V.he_standard_normal)
 for _n, _f in NAMESPACE.items():
@@ -61,10 +60,7 @@ def _params(table):
 def unseen():
     """Fresh cases and their reference, as the grader draws them."""
     cases = part.random_cases(np.random.default_rng(2024))
-    contract = checks.ASSIGNMENT
-    ns = load_answers(SOLUTIONS / "deep_net.ipynb", uses=contract.uses["deep_net.ipynb"],
-                      given=contract.given_files)
-    sol = {kind: ns[name] for kind, (_, name) in part.SOLUTIONS.items()}
+    sol = {kind: _SOLVED[name] for kind, (_, name) in part.SOLUTIONS.items()}
     return cases, {**ref(), **part.make_reference(sol, cases)}
 
 
