@@ -182,6 +182,8 @@ def test_the_corpus_caches_fit_together():
      "variance over the example's features"),
     ("layernorm_backward", (V.ln_forward_rows, V.ln_backward_dgamma_over_features),
      "sum over the batch axis"),
+    ("layernorm_backward", (V.ln_forward_rows, V.ln_backward_over_batch),
+     "your dx is batch norm's backward"),
 ])
 def test_failure_names_the_bug(kind, variant, hint):
     """Does the message name the common bug, so a student can fix it,

@@ -624,6 +624,12 @@ def _grad_hints(what, got, *, x, z, gamma, dout, want, axis):
         hints.append((want["dx"] / gamma, "gamma is missing from dx: d out / d x_hat = gamma"))
     hints.append((want["dx"] * n, f"dx is {n} times too large: a 1 / {'N' if axis == 0 else 'D'}"
                                   " of the mean's (or the simplified formula's) is missing"))
+    if axis == 1 and std is not None and _affine_per_column(got * std[:, None] - dout * gamma,
+                                                            z):
+        hints.insert(0, (got, "your dx is batch norm's backward: its sums run over the batch "
+                              "(axis 0), but layer norm's mean and variance are each "
+                              "example's own, over its features, so the sums of its backward "
+                              "run over each row (axis 1)"))
     other = 1 - axis
     if got.shape[other] > 1 and np.allclose(got.sum(axis=other), 0, atol=1e-8) \
             and not np.allclose(got.sum(axis=axis), 0, atol=1e-8):
@@ -633,6 +639,19 @@ def _grad_hints(what, got, *, x, z, gamma, dout, want, axis):
                                  "layer norm's statistics are per example: the sums of its "
                                  "backward run over each row's features (axis 1)")))
     return hints
+
+
+def _affine_per_column(r, z):
+    """Whether every column of ``r`` is ``a + b * z`` of the same column (N >= 4):
+    what ``dx * std - gamma * dout`` is when a backward's sums run over the batch."""
+    if r.shape[0] < 4:
+        return False
+    rc, zc = r - r.mean(axis=0), z - z.mean(axis=0)
+    zz = (zc * zc).sum(axis=0)
+    if np.any(zz == 0):
+        return False
+    rest = rc - zc * ((rc * zc).sum(axis=0) / zz)
+    return bool(np.all(np.abs(rest) <= 1e-8 * (np.abs(r).max() + 1e-300)))
 
 
 def _check_backward(layer, kind, forward, backward, *, reference, cases):
