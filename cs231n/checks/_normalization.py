@@ -523,7 +523,8 @@ def check_batchnorm_forward(batchnorm_forward, *, reference, cases="visible"):
                 count += 1
                 if not close(out, want, **OUT_TOL):
                     if train:
-                        hints = _bn_out_hints(out, want, inputs, reference, q, case=case, k=k, eps=eps)
+                        hints = _bn_out_hints(out, want, inputs, reference, q, case=case,
+                                              k=k, eps=eps)
                     else:
                         hints = [(reference[q + "cf_plain"], "test mode must still scale by "
                                                              "gamma and shift by beta"),
