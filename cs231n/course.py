@@ -269,8 +269,9 @@ def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
         raise CourseError([str(e)]) from None
     print(pipeline.grade_table(run))
     print(f"\ngrades (CSV): {run.csv}\nreport:       {run.report}\n"
-          f"histogram:    {run.histogram}\nfeedback:     {Path(root) / 'feedback'}/<student>/{aid}/"
-          f"\n{len(run.results)} submissions in {run.seconds:.0f} s")
+          f"histogram:    {run.histogram}\n"
+          f"feedback:     {Path(root) / 'feedback'}/<student>/{aid}/\n"
+          f"{len(run.results)} submissions in {run.seconds:.0f} s")
     return run
 
 

@@ -111,8 +111,9 @@ class CappedExecute(Execute):
     widget messages) and what does is kept, cut to a few characters: an error,
     the first stderr stream of a cell and a cell's result (nbgrader scores a
     test cell 0 when it has either of the first two, and reads partial credit
-    from the third), and the checks' success lines (the grader looks for them).  A cell that lost output ends with one stdout stream
-    saying how much; ``dropped`` holds the notebook's total.
+    from the third), and the checks' success lines (the grader looks for them).
+    A cell that lost output ends with one stdout stream saying how much;
+    ``dropped`` holds the notebook's total.
     """
 
     max_output_bytes = Integer(

@@ -44,8 +44,8 @@ from typing import Callable, Optional
 
 from ..notebook import cell_source, nbgrader_meta, read_notebook
 
-__all__ = ["Sample", "Link", "write_samples", "load_corpus", "autograded_cells", "FLAGS", "STATUSES",
-           "delete_notebook", "rename_notebook", "replace_notebook", "delete_cell",
+__all__ = ["Sample", "Link", "write_samples", "load_corpus", "autograded_cells", "FLAGS",
+           "STATUSES", "delete_notebook", "rename_notebook", "replace_notebook", "delete_cell",
            "edit_cell", "move_cell", "duplicate_cell", "chain"]
 
 STRUCTURE_FLAGS = ("missing-notebook", "invalid-notebook", "refused-file", "too-many-files",

@@ -21,8 +21,9 @@ dropout (keep ratio 0.5) on one CIFAR-10-sized batch (N=200, D=3072, hidden
 backward pass: three forward, and the weight and input gradients of each
 affine layer (the layer API's ``affine_backward`` returns ``dx`` for every
 layer, the first one included, so the network built from the layers does that
-matmul too; it is one of the three largest): the target is at most 1.5x.  With dropout off (keep ratio 1) its loss and gradients are first
-compared with a plain numpy pass.
+matmul too; it is one of the three largest): the target is at most 1.5x.
+With dropout off (keep ratio 1) its loss and gradients are first compared
+with a plain numpy pass.
 
 It also runs each notebook of ``solutions/a4_deep_nets/`` top to bottom and
 prints its time (``--no-notebooks`` skips that).
