@@ -268,29 +268,25 @@ for _g in linear.GRADED:
     GRADED_BY_KIND.setdefault(_g.kind, _g)
 
 
-def _dependencies(obj, corpus=variants):
-    """Corpus objects that ``obj`` needs (its bases and the functions it
-    calls), in definition order, followed by ``obj``."""
-    names = set()
-    todo = [obj]
+def _dependencies(obj):
+    """The corpus objects that ``obj`` needs (its bases and the functions it
+    calls, from the module that defines it), in definition order, then ``obj``."""
+    found, todo = {}, [obj]
     while todo:
         o = todo.pop()
+        module = sys.modules[o.__module__]
         if inspect.isclass(o):
-            todo += [b for b in o.__bases__ if b.__module__ == corpus.__name__]
+            needs = list(o.__bases__)
             todo += [f for f in vars(o).values() if inspect.isfunction(f)]
-            names.add(o.__name__)
-        elif inspect.isfunction(o):
-            for n in o.__code__.co_names:
-                dep = getattr(corpus, n, None)
-                if (inspect.isfunction(dep) or inspect.isclass(dep)) and n not in names:
-                    names.add(n)
-                    todo.append(dep)
-            if o.__qualname__ == o.__name__:
-                names.add(o.__name__)
-    members = [v for _, v in inspect.getmembers(corpus)
-               if (inspect.isfunction(v) or inspect.isclass(v)) and v.__name__ in names
-               and v is not obj]
-    members.sort(key=lambda v: inspect.getsourcelines(v)[1])
+        else:
+            needs = [getattr(module, n, None) for n in o.__code__.co_names]
+        for dep in needs:
+            if ((inspect.isfunction(dep) or inspect.isclass(dep))
+                    and dep.__module__ == o.__module__ and dep is not obj
+                    and dep.__name__ not in found):
+                found[dep.__name__] = dep
+                todo.append(dep)
+    members = sorted(found.values(), key=lambda v: inspect.getsourcelines(v)[1])
     return members + [obj]
 
 
@@ -406,7 +402,7 @@ def _variant_notebook(graded, variant, corpus, contract):
     before = [n for n in same[:same.index(graded.name)]
               if n not in names and n in corpus.BASE]
     return {"cells": [_answer(cell_code(corpus.BASE[n], n), n) for n in before]
-            + [_answer(cell_code(_dependencies(obj, corpus), name), name)
+            + [_answer(cell_code(_dependencies(obj), name), name)
                for obj, name in zip(pairs, names)]}
 
 
@@ -989,7 +985,7 @@ def test_the_solver_drives_the_students_network_in_the_worker():
     in the worker (its params updated there) to 0.90 on the digits?"""
     judge = integrity.Judge.for_assignment(
         "a2_neural_net", ROOT / "solutions" / "a2_neural_net", seed=1)
-    nb = {"cells": [_answer(cell_code(_dependencies(variants_a2.NetLayers, variants_a2),
+    nb = {"cells": [_answer(cell_code(_dependencies(variants_a2.NetLayers),
                                       "TwoLayerNet"), "TwoLayerNet")]}
     result = integrity.check_function(judge, neural_net.RECOMPUTED[0], nb)
     assert result.passed and result.value >= 0.9, result.reason
@@ -1003,7 +999,7 @@ def test_a3_search_runs_the_students_rules_on_the_given_network():
         "a3_optimization", ROOT / "solutions" / "a3_optimization", seed=1)
 
     def notebook(**rules):
-        return {"cells": [_answer(cell_code(_dependencies(rules.get(k, v[-1]), variants_a3),
+        return {"cells": [_answer(cell_code(_dependencies(rules.get(k, v[-1])),
                                             k), k)
                           for k, v in variants_a3.BASE.items()]}
     right = integrity.check_function(judge, optimization.RECOMPUTED[0], notebook())

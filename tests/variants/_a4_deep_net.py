@@ -4,8 +4,11 @@ fully connected networks, and the part's sample submissions (joined by a4_deep_n
 A network variant calls the layers of the notebook's namespace (``affine_forward``
 ... from the given ``a2_layers.py``, the student's ``batchnorm_forward`` ... and
 ``xavier_init`` / ``he_init``): pasted into the notebook it finds them there, and
-tests/test_checks_deep_net.py puts the solutions' into this module.  Every network
-is a class of its own (no base class), written as ``FCRight`` with one method changed.
+tests/test_checks_deep_net.py puts the solutions' into this module.  The right
+networks are classes of their own; each wrong one subclasses ``FCRight`` and
+overrides the methods that hold its bug, so that a cell made of
+``[FCRight, FCBug]`` (the last class renamed ``FullyConnectedNet``) is a whole
+answer.
 """
 import numpy as np
 
@@ -374,74 +377,8 @@ same function with the same masks: it is right, and no check could tell."""
 
 # ---------------------------------------------------------------- network: wrong
 
-class FCLastRegTwice:
+class FCLastRegTwice(FCRight):
     """Regularises the last layer's weights twice."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
     def _regularise(self, loss, grads, L):
         for l in [*range(1, L + 1), L]:
@@ -450,94 +387,9 @@ class FCLastRegTwice:
             grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
         return loss
 
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
-
-class FCLastNotReg:
+class FCLastNotReg(FCRight):
     """Regularises the hidden layers only."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
     def _regularise(self, loss, grads, L):
         for l in range(1, L):
@@ -546,94 +398,9 @@ class FCLastNotReg:
             grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
         return loss
 
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
-
-class FCBiasesReg:
+class FCBiasesReg(FCRight):
     """Regularises every parameter whose name starts with W or b."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
     def _regularise(self, loss, grads, L):
         for k, v in self.params.items():
@@ -642,94 +409,9 @@ class FCBiasesReg:
                 grads[k] = grads[k] + self.reg * v
         return loss
 
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
-
-class FCGammaBetaReg:
+class FCGammaBetaReg(FCRight):
     """Regularises every parameter but the biases: gamma and beta too."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
     def _regularise(self, loss, grads, L):
         for k, v in self.params.items():
@@ -738,66 +420,10 @@ class FCGammaBetaReg:
                 grads[k] = grads[k] + self.reg * v
         return loss
 
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
-
-class FCNormAfterRelu:
+class FCNormAfterRelu(FCRight):
     """affine - relu - norm: the norm after the ReLU."""
 
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
     def _hidden_forward(self, h, l):
         h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
         h, c_relu = relu_forward(h)
@@ -824,90 +450,10 @@ class FCNormAfterRelu:
         dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
         return dh
 
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCBackwardNormBeforeRelu:
+class FCBackwardNormBeforeRelu(FCRight):
     """The forward is right; the backward goes through the norm before the ReLU."""
 
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
     def _hidden_backward(self, dh, cache, l, grads):
         c_aff, c_norm, c_relu, c_drop = cache
         if self.use_dropout:
@@ -920,111 +466,9 @@ class FCBackwardNormBeforeRelu:
         dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
         return dh
 
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCBackwardCachesForwardOrder:
+class FCBackwardCachesForwardOrder(FCRight):
     """Takes the caches in the order of the forward pass in the backward."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
 
     def loss(self, X, y=None):
         X = X.astype(self.dtype)
@@ -1046,71 +490,8 @@ class FCBackwardCachesForwardOrder:
         return loss, grads
 
 
-class FCDropoutOnScores:
+class FCDropoutOnScores(FCRight):
     """Dropout on the scores too (on the last layer)."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
 
     def _scores(self, h, L):
         scores, cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
@@ -1118,13 +499,6 @@ class FCDropoutOnScores:
             return scores, cache
         scores, c_drop = dropout_forward(scores, self.dropout_param)
         return scores, (cache, c_drop)
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
 
     def loss(self, X, y=None):
         X = X.astype(self.dtype)
@@ -1149,134 +523,15 @@ class FCDropoutOnScores:
         return loss, grads
 
 
-class FCBatchnormTrainAtTest:
+class FCBatchnormTrainAtTest(FCRight):
     """Never sets the mode of the bn_params: batch norm stays in train mode."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
 
     def _set_modes(self, mode):
         self.dropout_param["mode"] = mode
 
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
 
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCModeStuckAtTest:
+class FCModeStuckAtTest(FCRight):
     """Sets 'test' when y is None, never 'train' again."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
 
     def _set_modes(self, mode):
         if mode == "test":
@@ -1284,158 +539,15 @@ class FCModeStuckAtTest:
             for bn_param in self.bn_params:
                 bn_param["mode"] = mode
 
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
 
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCDtypeIgnored:
+class FCDtypeIgnored(FCRight):
     """Keeps every parameter in float64."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
 
     def _cast(self, dtype):
         pass
 
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
 
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCGammaOnOutput:
+class FCGammaOnOutput(FCRight):
     """gamma and beta for the output layer too (unused)."""
 
     def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
@@ -1470,139 +582,9 @@ class FCGammaOnOutput:
             self.params[f"gamma{L}"] = np.ones(num_classes, dtype=dtype)
             self.params[f"beta{L}"] = np.zeros(num_classes, dtype=dtype)
 
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
 
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCRegWithoutHalf:
+class FCRegWithoutHalf(FCRight):
     """reg * sum(W**2) in the loss (the gradient is right)."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
     def _regularise(self, loss, grads, L):
         for l in range(1, L + 1):
@@ -1611,27 +593,8 @@ class FCRegWithoutHalf:
             grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
         return loss
 
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
-
-class FCXavierForHe:
+class FCXavierForHe(FCRight):
     """weight_scale 'he' draws with xavier_init."""
 
     def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
@@ -1664,72 +627,8 @@ class FCXavierForHe:
         self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
                           if normalization else [])
 
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
 
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
-
-class FCNoDropoutInTrain:
+class FCNoDropoutInTrain(FCRight):
     """Never applies dropout (keeps dropout_param for show)."""
 
     def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
@@ -1760,70 +659,6 @@ class FCNoDropoutInTrain:
         self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
                           if normalization else [])
 
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
-
-    def _hidden_forward(self, h, l):
-        h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
-        c_norm = c_drop = None
-        if self.normalization == "batchnorm":
-            h, c_norm = batchnorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        elif self.normalization == "layernorm":
-            h, c_norm = layernorm_forward(h, self.params[f"gamma{l}"],
-                                          self.params[f"beta{l}"], self.bn_params[l - 1])
-        h, c_relu = relu_forward(h)
-        if self.use_dropout:
-            h, c_drop = dropout_forward(h, self.dropout_param)
-        return h, (c_aff, c_norm, c_relu, c_drop)
-
-    def _hidden_backward(self, dh, cache, l, grads):
-        c_aff, c_norm, c_relu, c_drop = cache
-        if self.use_dropout:
-            dh = dropout_backward(dh, c_drop)
-        dh = relu_backward(dh, c_relu)
-        if self.normalization == "batchnorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm_backward_alt(dh, c_norm)
-        elif self.normalization == "layernorm":
-            dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
-        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
-        return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
-
 
 CORRECT = {
     "xavier_init": [xavier_standard_normal, xavier_normal, xavier_transposed],
@@ -1851,14 +686,14 @@ DIFFERENT = {"xavier_init": [xavier_transposed], "he_init": [he_normal],
 SAMPLES = [
     Sample(
         "bug-deep-net-biases-regularised",
-        fills={"FullyConnectedNet": [FCBiasesReg]},
+        fills={"FullyConnectedNet": [FCRight, FCBiasesReg]},
         lose={"test_fully_connected_net"},
         note="FullyConnectedNet regularises the biases with the weights: the loss is wrong "
              "on every case with reg > 0, so its test cell loses; the init helpers keep "
              "their points."),
     Sample(
         "bug-deep-net-last-layer-reg-twice",
-        fills={"FullyConnectedNet": [FCLastRegTwice]},
+        fills={"FullyConnectedNet": [FCRight, FCLastRegTwice]},
         lose={"test_fully_connected_net"},
         in_tests=False,
         note="FullyConnectedNet adds the last layer's regularisation twice (a loop over "
@@ -1866,7 +701,7 @@ SAMPLES = [
              "its test cell loses."),
     Sample(
         "bug-deep-net-norm-after-relu",
-        fills={"FullyConnectedNet": [FCNormAfterRelu]},
+        fills={"FullyConnectedNet": [FCRight, FCNormAfterRelu]},
         lose={"test_fully_connected_net"},
         in_tests=False,
         note="FullyConnectedNet normalises after the ReLU (affine - relu - norm): its "
