@@ -351,3 +351,22 @@ def test_components_come_from_the_reference(ref):
         moved[key] = c
     with pytest.raises(CheckFailure, match="components is wrong"):
         part.check_pca(V.pca_eigh, cases="visible", reference=moved)
+
+
+WHITEN_FROM_PCA = ("def whiten(X, mean, components, variances, eps=1e-5):\n"
+                   "    return pca_transform(X, mean, components) / np.sqrt(variances + eps)\n")
+
+
+@pytest.mark.parametrize("pca_transform, named", [(V.pca_transform_matmul, False),
+                                                  (V.pca_transform_not_centred, True)])
+def test_a_whiten_built_on_a_broken_pca_transform_names_it(pca_transform, named, ref):
+    """Does a whiten that calls the student's pca_transform pass on a right one,
+    and fail with a note naming it on a wrong one?"""
+    ns = {"np": np, "pca_transform": pca_transform}
+    exec(WHITEN_FROM_PCA, ns)
+    if not named:
+        checks.check_whiten(ns["whiten"], cases="hidden")
+        return
+    with pytest.raises(CheckFailure, match=r"note: your whiten calls your pca_transform, "
+                                           r"which fails its own check: fix it first"):
+        checks.check_whiten(ns["whiten"])

@@ -88,24 +88,33 @@ def is_quiet():
     return getattr(_local, "quiet", False)
 
 
-def broken_functions(cls, checks, *, fix=None):
-    """A line naming the student's functions that ``cls``'s methods call and
-    that fail their own checks, or "" (none, or not in a kernel).
+def broken_functions(obj, checks, *, fix=None):
+    """A line naming the student's functions that ``obj`` calls and that fail
+    their own checks, or "" (none, or not in a kernel).
 
     Parameters
     ----------
-    cls : type
-        The student's class (a network); anything else gives "".
+    obj : type or function
+        The student's class (a network: what its methods call) or function
+        (what its body calls); anything else gives "".
     checks : dict
         name -> ``check(globals)``: raises when the function ``name`` of a
         method's globals is wrong (its visible check, run quietly).
     fix : str, optional
         What to do, e.g. "fix part 1 first"; by default "fix it/them first".
     """
-    if not isinstance(cls, type) or is_quiet():
+    if isinstance(obj, type):
+        functions = [f for klass in obj.__mro__[:-1] for f in vars(klass).values()]
+        who = "this network"
+    elif isinstance(obj, types.FunctionType):
+        functions = [obj]
+        who = f"your {obj.__name__}"
+    else:
         return ""
-    seen = {}   # name -> the globals of the first method that calls it
-    for f in [f for klass in cls.__mro__[:-1] for f in vars(klass).values()]:
+    if is_quiet():
+        return ""
+    seen = {}   # name -> the globals of the first function that calls it
+    for f in functions:
         code = getattr(f, "__code__", None)
         if code is None:
             continue
@@ -131,7 +140,7 @@ def broken_functions(cls, checks, *, fix=None):
     one = len(broken) == 1
     listed = ", ".join(broken[:-1]) + " and " + broken[-1] if not one else broken[0]
     fix = fix or f"fix {'it' if one else 'them'} first"
-    return (f"note: this network calls your {listed}, which "
+    return (f"note: {who} calls your {listed}, which "
             f"{'fails its' if one else 'fail their'} own check: {fix}")
 
 

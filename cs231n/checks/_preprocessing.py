@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from ._core import (array, call, case_inputs, close, fail, first_hint,
+from ._core import (CheckFailure, array, call, case_inputs, close, fail, first_hint,
                     inputs_kept, passed, select_cases, worst_index)
 
 __all__ = ["check_standardize", "check_pca", "check_pca_transform", "check_whiten"]
@@ -620,6 +620,9 @@ def check_pca_transform(pca_transform, *, cases="visible", reference):
 def check_whiten(whiten, *, cases="visible", reference):
     """Check ``whiten(X, mean, components, variances, eps=1e-5) -> (N, k)``.
 
+    A failure of a ``whiten`` that calls the student's ``pca_transform`` says
+    so when that ``pca_transform`` fails its own check.
+
     Parameters
     ----------
     whiten : callable
@@ -627,6 +630,17 @@ def check_whiten(whiten, *, cases="visible", reference):
     reference : dict
         Reference arrays (``make_reference``).
     """
+    try:
+        _check_whiten(whiten, cases=cases, reference=reference)
+    except CheckFailure as e:
+        note = _core.broken_functions(whiten, {"pca_transform": lambda g: check_pca_transform(
+            g["pca_transform"], reference=reference)})
+        if not note:
+            raise
+        raise CheckFailure(f"{e}\n  {note}") from None
+
+
+def _check_whiten(whiten, *, cases, reference):
     name = _name(whiten, "whiten")
     cases, label_set = _cases("whiten", cases)
     count = 0
