@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
-           "load_answers", "answers_of", "definitions", "split_regions", "defines",
-           "definition_index",
+           "load_answers", "answers_of", "definitions", "imports_of", "split_regions",
+           "defines", "definition_index",
            "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS",
            "REGIONS"]
 
@@ -141,6 +141,31 @@ def definitions(source, filename="<cell>"):
             for i in range(first - 1, node.end_lineno):
                 keep[i] = True
     return "\n".join(line if k else "" for line, k in zip(lines, keep))
+
+
+def imports_of(source):
+    """The top-level imports of a cell, each in a ``try`` of its own (an import
+    that fails must not stop the others), or "" when the cell does not parse.
+
+    IPython's line magics (``%matplotlib inline``) and shell lines are dropped;
+    a cell magic (``%%time``) gives "".  The answers of a notebook may use a
+    module its setup cell imports (``import itertools``): the grader runs
+    these before the answer cells, outside the kernel.
+    """
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line
+             for line in source.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom)
+                                            and node.level == 0):
+            out.append("try:\n    " + ast.unparse(node) + "\nexcept Exception:\n    pass")
+    return "\n".join(out)
 
 
 def load_answers(path, names=None, *, uses=(), given=()):

@@ -980,6 +980,26 @@ def test_a_loss_given_to_the_classifier_finds_its_helper(judge):
 
 
 @pytest.mark.slow
+def test_an_answer_finds_the_modules_its_setup_cell_imports(judge):
+    """When an answer uses a module that a setup cell (no answer cell: no
+    nbgrader metadata, with a magic) imports, does it pass the integrity pass,
+    while a module no cell imports is still a NameError, and an import that
+    fails does not stop the ones after it?"""
+    body = ("def l2_penalty(W, reg):\n"
+            "    return 0.5 * reg * float(fsum(w * w for w in W.ravel())), {mod}.copy(reg * W)\n")
+    setup = {"cell_type": "code", "metadata": {},
+             "source": "%matplotlib inline\nimport no_such_module\nimport copy as cp\n"
+                       "from math import fsum\n"}
+    graded = _by_name("l2_penalty")[0]
+    found = integrity.check_function(
+        judge, graded, {"cells": [setup, _answer(body.format(mod="cp"), "l2")]})
+    assert found.passed, found.reason
+    missing = integrity.check_function(
+        judge, graded, {"cells": [setup, _answer(body.format(mod="shutil"), "l2")]})
+    assert not missing.passed and "shutil" in missing.reason
+
+
+@pytest.mark.slow
 def test_the_solver_drives_the_students_network_in_the_worker():
     """Does the course's Solver, in the grader, train the student's network
     in the worker (its params updated there) to 0.90 on the digits?"""

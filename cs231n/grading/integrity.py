@@ -28,7 +28,7 @@ import numpy as np
 
 from ..checks import CheckFailure
 from ..checks._core import quiet
-from ..notebook import code_cells, definition_index, definitions, load_answers
+from ..notebook import code_cells, definition_index, definitions, imports_of, load_answers
 from .. import registry
 from . import protocol, sandbox, supervise
 
@@ -432,6 +432,18 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None, b
                              "context": [i for i, c in enumerate(cells)
                                          if c["answer"] and i < index],
                              "prelude": list(range(min(len(prelude), index)))}
+    # The imports of the notebook's other code cells (its setup cell's
+    # ``import itertools``), at the end of the list so that no definition is
+    # looked for there, and first in every target's context: a function that
+    # uses such a module finds it when the worker widens its namespace.
+    imports = [{"grade_id": f"imports:{c['grade_id']}", "source": imports_of(c["source"]),
+                "answer": False, "at": i}
+               for i, c in enumerate(cells) if not c["answer"] and i >= len(prelude)]
+    imports = [c for c in imports if c["source"]]
+    for t in targets.values():
+        t["context"] = ([len(cells) + k for k, c in enumerate(imports) if c["at"] < t["index"]]
+                        + t["context"])
+    cells = cells + imports
     wire_cells = [{"grade_id": c["grade_id"], "source": c["source"]} for c in cells]
     with tempfile.TemporaryDirectory(prefix="cs231n-integrity-") as tmp:
         worker = None
