@@ -1,0 +1,7 @@
+"""Assignment 5's corpus, part validation (joined by a5_practice.py).  STUB: the
+helper of this part fills it (see tests/variants/_a4_dropout.py)."""
+CORRECT = {}
+WRONG = {}
+BASE = {}
+DIFFERENT = {}
+SAMPLES = []
