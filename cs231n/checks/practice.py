@@ -69,6 +69,7 @@ def random_cases(rng):
 ASSIGNMENT = Assignment(
     id=AID, notebooks=tuple(part.NOTEBOOK for part in PARTS), graded=tuple(GRADED),
     solutions=SOLUTIONS, make_reference=make_reference, random_cases=random_cases,
+    helpers={name: cls for part in PARTS for name, cls in getattr(part, "HELPERS", {}).items()},
     given=(Given("a4_net.py", deep_nets.AID, {
         f"{neural_net.AID}/backprop.ipynb": ("affine_forward", "affine_backward",
                                              "relu_forward", "relu_backward",
