@@ -260,6 +260,21 @@ def test_given_code_takes_answer_cells_without_markers(mini_course):
                      root=mini_course)
 
 
+def test_given_code_may_take_another_assignments_notebook(mini_course):
+    """Does a key ``<aid>/<notebook>`` take its cells from that assignment's
+    solutions (code the source's own answers call), named in the header?"""
+    (mini_course / "solutions" / "later").mkdir()
+    entry = registry.Given("both.py", "later", {"demo/demo.ipynb": ("double",)})
+    text = given.render(entry, root=mini_course)
+    assert "return 2 * x" in text and "solutions/demo/" in text
+    ns = {}
+    exec(compile(text, "both.py", "exec"), ns)
+    assert ns["double"](5) == 10
+    with pytest.raises(FileNotFoundError):
+        given.render(registry.Given("x.py", "later", {"nowhere/demo.ipynb": ("double",)}),
+                     root=mini_course)
+
+
 def _answers_notebook(path, *sources):
     path.write_text(json.dumps({"cells": [
         {"cell_type": "code", "source": src, "metadata": {"nbgrader": {
