@@ -979,6 +979,23 @@ def test_a_loss_given_to_the_classifier_finds_its_helper(judge):
     assert result.passed, result.reason
 
 
+def test_a_builtin_error_from_the_worker_is_caught_as_in_the_kernel():
+    """Is a ValueError (KeyError, ...) raised by student code in the worker an
+    instance of ValueError in the grader, as the check that expects it for a
+    bad argument sees it in the kernel, while another kind stays a RemoteError
+    only and NotImplementedError stays itself?"""
+    for kind, cls in (("ValueError", ValueError), ("KeyError", KeyError),
+                      ("ZeroDivisionError", ArithmeticError)):
+        e = integrity._remote_exception({"type": kind, "message": "low must be > 0",
+                                         "where": "<cell f>, line 3"})
+        assert isinstance(e, cls) and isinstance(e, integrity.RemoteError)
+        assert type(e).__name__ == kind and "low must be > 0" in str(e)
+    other = integrity._remote_exception({"type": "SystemExit", "message": ""})
+    assert isinstance(other, integrity.RemoteError) and not isinstance(other, SystemExit)
+    assert type(integrity._remote_exception({"type": "NotImplementedError"})) \
+        is NotImplementedError
+
+
 @pytest.mark.slow
 def test_an_answer_finds_the_modules_its_setup_cell_imports(judge):
     """When an answer uses a module that a setup cell (no answer cell: no

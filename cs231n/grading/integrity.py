@@ -64,12 +64,21 @@ class RemoteError(Exception):
     """An exception raised by the student's code inside the worker."""
 
 
+# Builtin exceptions a check may expect from student code (``except ValueError``
+# for a bad argument): the worker's comes back as an instance of both.
+_BUILTIN_ERRORS = {cls.__name__: cls for cls in (
+    ValueError, TypeError, KeyError, IndexError, LookupError, ArithmeticError,
+    ZeroDivisionError, FloatingPointError, OverflowError, AttributeError, NameError,
+    RuntimeError, AssertionError)}
+
+
 def _remote_exception(reply):
-    kind, message = reply.get("type", "Exception"), reply.get("message", "")
+    kind, message = str(reply.get("type", "Exception")), reply.get("message", "")
     if kind == "NotImplementedError":
         return NotImplementedError(message)
     where = f" ({reply['where']})" if reply.get("where") else ""
-    return type(str(kind), (RemoteError,), {})(message + where)
+    bases = (RemoteError,) + ((_BUILTIN_ERRORS[kind],) if kind in _BUILTIN_ERRORS else ())
+    return type(kind, bases, {})(message + where)
 
 
 class Worker:
