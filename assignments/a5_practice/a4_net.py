@@ -173,21 +173,25 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         rows = min(N, 128)
         # numpy runs its fast flat loop only on operands of one shape: a (D,) vector
         # broadcast over a block ran ~1.7x slower than a (rows, D) copy of it, made
-        # once per call (the *_rows arrays).
-        x0_rows = np.tile(x[0], (rows, 1))
-        s = np.empty((rows, D))                   # scratch: one block of x - x[0]
-        sum_s, sum_sq = np.zeros(D), np.zeros(D)
+        # once per call (the *_rows arrays).  The column sums go to BLAS (ones @ block).
+        ones = np.ones(rows)
+        sum_x, sum_sq = np.zeros(D), np.zeros(D)
         for i in range(0, N, rows):
             xb = x[i:i + rows]
-            sb = np.subtract(xb, x0_rows[:len(xb)], out=s[:len(xb)])   # s is ours
-            sum_s += sb.sum(axis=0)
-            sum_sq += np.einsum("ij,ij->j", sb, sb)   # column sums of sb**2, no temporary
-        # Mean and biased variance from that one pass over x.  The shift by the first
-        # example keeps the sums small: mean(x**2) - mean(x)**2 without it would lose
-        # digits to cancellation when a feature's mean is large against its spread.
-        mean_s = sum_s / N                        # mean of x - x[0]
-        mu = x[0] + mean_s
-        var = np.maximum(sum_sq / N - mean_s ** 2, 0.0)   # rounding could dip below 0
+            sum_x += ones[:len(xb)] @ xb
+            sum_sq += np.einsum("ij,ij->j", xb, xb)   # column sums of xb**2, no temporary
+        # Mean and biased variance from that one pass over x: var = mean(x**2) - mu**2.
+        # The subtraction loses about log10(mu**2 / var) of float64's 16 digits, so a
+        # feature whose mean is more than 100 standard deviations from 0 gets the
+        # variance again from its values shifted by the first example (exact enough
+        # whatever the mean; rare, and only those columns).
+        mu = sum_x / N
+        var = sum_sq / N - mu ** 2
+        far = mu ** 2 > 1e4 * np.maximum(var, 0.0)
+        if np.any(far):
+            shifted = x[:, far] - x[0, far]
+            var[far] = np.mean((shifted - shifted.mean(axis=0)) ** 2, axis=0)
+        var = np.maximum(var, 0.0)                # rounding could dip below 0
         inv_std = 1.0 / np.sqrt(var + eps)        # one division per feature, not per entry
         # out = gamma * (x - mu) * inv_std + beta = x * scale + offset: two operations.
         scale = gamma * inv_std
@@ -234,9 +238,10 @@ def batchnorm_backward_alt(dout, cache):
     # dout or the cache: every in-place operation targets dx or the sums, our own.
     rows = min(N, 128)
     dbeta, dgamma = np.zeros(D), np.zeros(D)
+    ones = np.ones(rows)
     for i in range(0, N, rows):
         g = dout[i:i + rows]
-        dbeta += g.sum(axis=0)
+        dbeta += ones[:len(g)] @ g                # column sums, by BLAS
         dgamma += np.einsum("ij,ij->j", g, x[i:i + rows])   # column sums of g * x, no temporary
     # sum(dout * x_hat) = (sum(dout * x) - mu * sum(dout)) * inv_std: the subtraction
     # costs only about log10(|mu| / std) of float64's 16 digits.
