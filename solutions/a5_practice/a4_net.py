@@ -563,7 +563,8 @@ class FullyConnectedNet:
                 dh = dropout_backward(dh, c_drop)
             dh = relu_backward(dh, c_relu)
             if self.normalization:
-                dh, grads[f"gamma{l}"], grads[f"beta{l}"] = norm_bwd[self.normalization](dh, c_norm)
+                backward = norm_bwd[self.normalization]
+                dh, grads[f"gamma{l}"], grads[f"beta{l}"] = backward(dh, c_norm)
             dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
         for l in range(1, L + 1):
             W = self.params[f"W{l}"]
