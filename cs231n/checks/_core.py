@@ -522,6 +522,25 @@ class Recomputed:
         return value
 
 
+def reference_dict(reference):
+    """``reference`` when it is a dict of reference arrays; a ValueError that
+    says where one comes from otherwise (a part's checks take it as a keyword)."""
+    if not isinstance(reference, dict):
+        raise ValueError(f"reference must be a dict of reference arrays (make_reference, or "
+                         f"the stored one that the assignment's check module binds), got "
+                         f"{type(reference).__name__}")
+    return reference
+
+
+def typed_cases(table, cases, types, kind):
+    """``select_cases`` for a check whose cases are instances of ``types`` (a
+    class or a tuple of classes), the grader's fresh ones ``random_cases(rng)[kind]``."""
+    types = types if isinstance(types, tuple) else (types,)
+    return select_cases(table, cases, lambda c: isinstance(c, types),
+                        f"{' or '.join(t.__name__ for t in types)} "
+                        f"(random_cases(rng)[{kind!r}])")
+
+
 def select_cases(table, cases, valid, what):
     """The case list of a check and its label.
 
@@ -546,3 +565,51 @@ def select_cases(table, cases, valid, what):
         return list(cases), "unseen"
     raise ValueError(f"cases must be one of {tuple(table)} or a non-empty list of {what}, "
                      f"got {cases!r:.300}")
+
+
+_stored_reference = reference   # Parts' bound checks take a keyword of that name
+
+
+class Parts:
+    """The check module of an assignment split into parts, one per notebook.
+
+    Each part has the same small interface: ``NOTEBOOK``, ``SOLUTIONS``,
+    ``GRADED``, ``make_reference(solutions, cases)``, ``random_cases(rng)``,
+    ``__all__`` (its check functions, which take the reference as the keyword
+    ``reference``) and, optionally, ``HELPERS``.  This joins them: ``checks``
+    holds every check bound to the assignment's stored reference (what a test
+    cell calls), and the rest is what the contract needs.
+    """
+
+    def __init__(self, aid, parts):
+        self.aid, self.parts = aid, tuple(parts)
+        self.checks = {name: self._bound(getattr(part, name))
+                       for part in self.parts for name in part.__all__}
+        self.graded = [g for part in self.parts for g in part.GRADED]
+        self.solutions = {kind: where for part in self.parts
+                          for kind, where in part.SOLUTIONS.items()}
+        self.helpers = {name: cls for part in self.parts
+                        for name, cls in getattr(part, "HELPERS", {}).items()}
+
+    def _bound(self, check):
+        """``check`` with the stored reference as its default ``reference``."""
+        @functools.wraps(check)
+        def bound(*args, reference=None, **kwargs):
+            if reference is None:
+                reference = _stored_reference(self.aid)
+            return check(*args, reference=reference, **kwargs)
+        return bound
+
+    def make_reference(self, solutions, cases=None):
+        """Every part's reference, on its fixed cases or on ``cases`` (``random_cases``)."""
+        out = {}
+        for part in self.parts:
+            out.update(part.make_reference(solutions, cases))
+        return out
+
+    def random_cases(self, rng):
+        """Fresh cases of every part, drawn from ``rng``: kind -> list of cases."""
+        cases = {}
+        for part in self.parts:
+            cases.update(part.random_cases(rng))
+        return cases

@@ -154,21 +154,14 @@ CASES["he_init"] = CASES["xavier_init"]
 
 
 def _init_cases(kind, cases):
-    return _core.select_cases(CASES[kind], cases, lambda c: isinstance(c, InitCase),
-                              f"InitCase (random_cases(rng)[{kind!r}])")
+    return _core.typed_cases(CASES[kind], cases, InitCase, kind)
 
 
 def _net_cases(cases):
-    return _core.select_cases(CASES["fc_net"], cases,
-                              lambda c: isinstance(c, (NetCase, BuildCase)),
-                              "NetCase or BuildCase (random_cases(rng)['fc_net'])")
+    return _core.typed_cases(CASES["fc_net"], cases, (NetCase, BuildCase), "fc_net")
 
 
-def _reference(reference):
-    if not isinstance(reference, dict):
-        raise ValueError(f"reference must be a dict of reference arrays (make_reference, or "
-                         f"the stored one that deep_nets binds), got {type(reference).__name__}")
-    return reference
+_reference = _core.reference_dict
 
 
 def param_keys(dims, normalization):

@@ -92,11 +92,8 @@ CASES = {KEY: {
 
 
 def _cases(cases, reference):
-    if not isinstance(reference, dict):
-        raise ValueError(f"reference must be a dict of reference arrays (make_reference, or "
-                         f"the stored one that deep_nets binds), got {type(reference).__name__}")
-    return _core.select_cases(CASES[KEY], cases, lambda c: isinstance(c, DropoutCase),
-                              f"DropoutCase (random_cases(rng)[{KEY!r}])")
+    _core.reference_dict(reference)
+    return _core.typed_cases(CASES[KEY], cases, DropoutCase, KEY)
 
 
 def _away_from_zero(z):

@@ -211,13 +211,8 @@ _CASE_TYPES = {"log_uniform": LogCase, "random_configs": ConfigCase,
 
 
 def _cases(kind, cases, reference):
-    if not isinstance(reference, dict):
-        raise ValueError(f"reference must be a dict of reference arrays (make_reference, or "
-                         f"the stored one that practice binds), got "
-                         f"{type(reference).__name__}")
-    klass = _CASE_TYPES[kind]
-    return _core.select_cases(CASES[kind], cases, lambda c: isinstance(c, klass),
-                              f"{klass.__name__} (random_cases(rng)[{kind!r}])")
+    _core.reference_dict(reference)
+    return _core.typed_cases(CASES[kind], cases, _CASE_TYPES[kind], kind)
 
 
 # ------------------------------------------------------------------ statistics

@@ -86,7 +86,7 @@ import numpy as np
 
 from . import _core
 from ._core import (array, call, case_inputs, close, fail, first_hint, inputs_kept, passed,
-                    scalar, select_cases, worst_index)
+                    reference_dict, scalar, typed_cases, worst_index)
 
 __all__ = ["check_kfold_indices", "check_cross_validate", "check_bootstrap_indices",
            "check_bias_variance"]
@@ -217,13 +217,8 @@ CASE_TYPES = {"kfold_indices": KFoldCase, "cross_validate": CVCase,
 
 
 def _cases(kind, cases, reference):
-    if not isinstance(reference, dict):
-        raise ValueError(f"reference must be a dict of reference arrays (make_reference, or "
-                         f"the stored one that the assignment's module binds), got "
-                         f"{type(reference).__name__}")
-    t = CASE_TYPES[kind]
-    return select_cases(CASES[kind], cases, lambda c: isinstance(c, t),
-                        f"{t.__name__} (random_cases(rng)[{kind!r}])")
+    reference_dict(reference)
+    return typed_cases(CASES[kind], cases, CASE_TYPES[kind], kind)
 
 
 # ----------------------------------------------------------- inputs from seeds

@@ -20,55 +20,26 @@ functions to the stored reference (``reference/a4_deep_nets.npz``), so that a
 test cell calls ``checks.check_batchnorm_forward(batchnorm_forward)``, and
 declares the assignment's contract.
 """
-import functools
-
 from ..contract import Assignment, Given
-from . import _deep_net, _dropout, _normalization, _preprocessing, neural_net, optimization
-from ._core import reference as stored_reference
+from . import (_core, _deep_net, _dropout, _normalization, _preprocessing, neural_net,
+               optimization)
 
 AID = "a4_deep_nets"
 PARTS = (_preprocessing, _normalization, _dropout, _deep_net)
+_JOINED = _core.Parts(AID, PARTS)
 
-
-def _bound(check):
-    """``check`` with the stored reference as its default ``reference``."""
-    @functools.wraps(check)
-    def bound(*args, reference=None, **kwargs):
-        if reference is None:
-            reference = stored_reference(AID)
-        return check(*args, reference=reference, **kwargs)
-    return bound
-
-
-__all__ = ["GRADED", "SOLUTIONS", "make_reference", "random_cases", "ASSIGNMENT"]
-for _part in PARTS:
-    for _name in _part.__all__:
-        globals()[_name] = _bound(getattr(_part, _name))
-        __all__.append(_name)
-
-GRADED = [g for part in PARTS for g in part.GRADED]
-SOLUTIONS = {kind: where for part in PARTS for kind, where in part.SOLUTIONS.items()}
-
-
-def make_reference(solutions, cases=None):
-    """Every part's reference, on its fixed cases or on ``cases`` (``random_cases``)."""
-    out = {}
-    for part in PARTS:
-        out.update(part.make_reference(solutions, cases))
-    return out
-
-
-def random_cases(rng):
-    """Fresh cases of every part, drawn from ``rng``: kind -> list of cases."""
-    cases = {}
-    for part in PARTS:
-        cases.update(part.random_cases(rng))
-    return cases
+# Every part's checks, bound to the stored reference: checks.check_xxx(fn).
+globals().update(_JOINED.checks)
+__all__ = ["GRADED", "SOLUTIONS", "make_reference", "random_cases", "ASSIGNMENT",
+           *_JOINED.checks]
+GRADED, SOLUTIONS = _JOINED.graded, _JOINED.solutions
+make_reference, random_cases = _JOINED.make_reference, _JOINED.random_cases
 
 
 ASSIGNMENT = Assignment(
     id=AID, notebooks=tuple(part.NOTEBOOK for part in PARTS), graded=tuple(GRADED),
     solutions=SOLUTIONS, make_reference=make_reference, random_cases=random_cases,
+    helpers=_JOINED.helpers,
     given=(Given("a2_layers.py", neural_net.AID, {
         "backprop.ipynb": ("affine_forward", "affine_backward", "relu_forward",
                            "relu_backward", "tanh_forward", "tanh_backward",

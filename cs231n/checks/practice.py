@@ -20,56 +20,25 @@ layers, a4's batch norm, layer norm, dropout, initialisations and
 This module binds every part's check functions to the stored reference
 (``reference/a5_practice.npz``) and declares the assignment's contract.
 """
-import functools
-
 from ..contract import Assignment, Given
-from . import _search, _validation, deep_nets, neural_net, optimization
-from ._core import reference as stored_reference
+from . import _core, _search, _validation, deep_nets, neural_net, optimization
 
 AID = "a5_practice"
 PARTS = (_search, _validation)
+_JOINED = _core.Parts(AID, PARTS)
 
-
-def _bound(check):
-    """``check`` with the stored reference as its default ``reference``."""
-    @functools.wraps(check)
-    def bound(*args, reference=None, **kwargs):
-        if reference is None:
-            reference = stored_reference(AID)
-        return check(*args, reference=reference, **kwargs)
-    return bound
-
-
-__all__ = ["GRADED", "SOLUTIONS", "make_reference", "random_cases", "ASSIGNMENT"]
-for _part in PARTS:
-    for _name in _part.__all__:
-        globals()[_name] = _bound(getattr(_part, _name))
-        __all__.append(_name)
-
-GRADED = [g for part in PARTS for g in part.GRADED]
-SOLUTIONS = {kind: where for part in PARTS for kind, where in part.SOLUTIONS.items()}
-
-
-def make_reference(solutions, cases=None):
-    """Every part's reference, on its fixed cases or on ``cases`` (``random_cases``)."""
-    out = {}
-    for part in PARTS:
-        out.update(part.make_reference(solutions, cases))
-    return out
-
-
-def random_cases(rng):
-    """Fresh cases of every part, drawn from ``rng``: kind -> list of cases."""
-    cases = {}
-    for part in PARTS:
-        cases.update(part.random_cases(rng))
-    return cases
+# Every part's checks, bound to the stored reference: checks.check_xxx(fn).
+globals().update(_JOINED.checks)
+__all__ = ["GRADED", "SOLUTIONS", "make_reference", "random_cases", "ASSIGNMENT",
+           *_JOINED.checks]
+GRADED, SOLUTIONS = _JOINED.graded, _JOINED.solutions
+make_reference, random_cases = _JOINED.make_reference, _JOINED.random_cases
 
 
 ASSIGNMENT = Assignment(
     id=AID, notebooks=tuple(part.NOTEBOOK for part in PARTS), graded=tuple(GRADED),
     solutions=SOLUTIONS, make_reference=make_reference, random_cases=random_cases,
-    helpers={name: cls for part in PARTS for name, cls in getattr(part, "HELPERS", {}).items()},
+    helpers=_JOINED.helpers,
     given=(Given("a4_net.py", deep_nets.AID, {
         f"{neural_net.AID}/backprop.ipynb": ("affine_forward", "affine_backward",
                                              "relu_forward", "relu_backward",

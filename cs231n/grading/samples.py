@@ -44,9 +44,10 @@ from typing import Callable, Optional
 
 from ..notebook import cell_source, nbgrader_meta, read_notebook
 
-__all__ = ["Sample", "Link", "write_samples", "load_corpus", "autograded_cells", "FLAGS",
-           "STATUSES", "delete_notebook", "rename_notebook", "replace_notebook", "delete_cell",
-           "edit_cell", "move_cell", "duplicate_cell", "chain"]
+__all__ = ["Sample", "Link", "write_samples", "load_corpus", "load_corpus_parts",
+           "autograded_cells", "FLAGS", "STATUSES", "delete_notebook", "rename_notebook",
+           "replace_notebook", "delete_cell", "edit_cell", "move_cell", "duplicate_cell",
+           "chain"]
 
 STRUCTURE_FLAGS = ("missing-notebook", "invalid-notebook", "refused-file", "too-many-files",
                    "test-cell-deleted", "test-cell-edited", "test-cells-reordered",
@@ -158,6 +159,17 @@ def load_corpus(path):
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def load_corpus_parts(joining, prefix, names):
+    """The parts of a corpus split by notebook, each loaded with ``load_corpus``.
+
+    ``joining`` is the path of the corpus module that joins them (its
+    ``__file__``); the parts are the files ``<prefix><name>.py`` beside it,
+    e.g. ``_a4_dropout.py`` for ``prefix="_a4_"`` and ``name="dropout"``.
+    """
+    folder = Path(joining).resolve().parent
+    return tuple(load_corpus(folder / f"{prefix}{name}.py") for name in names)
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,22 +10,9 @@ differently) and ``SAMPLES`` (the part's own sample submissions).  This module
 joins them for the grading pipeline (``cs231n.grading.samples`` loads it by
 its path, so the parts are loaded by theirs).
 """
-import importlib.util
-import sys
-from pathlib import Path
+from cs231n.grading.samples import Sample, load_corpus_parts
 
-
-def _part(name):
-    path = Path(__file__).with_name(f"_a5_{name}.py")
-    module_name = f"{__name__}_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module   # inspect.getsource finds the variants
-    spec.loader.exec_module(module)
-    return module
-
-
-PARTS = tuple(_part(name) for name in ("search", "validation"))
+PARTS = load_corpus_parts(__file__, "_a5_", ("search", "validation"))
 
 CORRECT = {kind: v for part in PARTS for kind, v in part.CORRECT.items()}
 WRONG = {kind: v for part in PARTS for kind, v in part.WRONG.items()}
@@ -34,8 +21,6 @@ BASE = {cell: v for part in PARTS for cell, v in part.BASE.items()}
 
 # ======================================================= sample submissions
 # The grading pipeline's end-to-end test grades these (cs231n.grading.samples).
-
-from cs231n.grading.samples import Sample  # noqa: E402
 
 SAMPLES = [
     Sample(
