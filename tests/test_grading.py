@@ -1200,18 +1200,27 @@ def test_an_earlier_notebook_gives_only_its_definitions():
 
 
 def test_a_dict_argument_comes_back_from_the_worker_with_its_plain_entries():
-    """Batch norm stores its running averages in bn_param: the worker sends the
-    dict's plain entries back (numbers, strings, numeric arrays; not objects
-    such as a Generator) and the grader's own dict gets them."""
+    """Batch norm stores its running averages in bn_param, and a search space
+    changed in place is a dict of tuples: the worker sends the dict's plain
+    entries back (numbers, strings, numeric arrays, tuples and lists of them;
+    not objects such as a Generator) and the grader's own dict gets them."""
     from cs231n.grading import worker
     student_side = {"mode": "train", "momentum": 0.9, "running_mean": np.arange(3.0),
                     "rng": np.random.default_rng(0), 7: "not a str key",
-                    "names": np.array(["a"]), "count": np.int64(4)}
+                    "names": np.array(["a"]), "count": np.int64(4),
+                    "lr": ("log", 1e-4, 1e-1), "c": ("choice", ["a", "b"]),
+                    "mixed": (1.0, np.random.default_rng(0)), "deep": [[[["x"]]]]}
     sent = worker._plain_entries(student_side)
-    assert set(sent) == {"mode", "momentum", "running_mean", "count"}
+    assert set(sent) == {"mode", "momentum", "running_mean", "count", "lr", "c"}
+    assert protocol.decode(*protocol.encode(sent))["lr"] == ("log", 1e-4, 1e-1)
     assert worker._plain_entries([1, 2]) is None and worker._plain_entries(np.ones(2)) is None
     rng = np.random.default_rng(1)
     grader_side, array = {"mode": "train", "rng": rng}, np.zeros(3)
+    results = [({"lr": 0.1}, 0.5), ({"lr": 0.01}, 0.9)]
+    assert worker._plain(results) and not worker._plain([np.random.default_rng(0)])
+    listed = [({"lr": 0.01}, 0.9)]
+    integrity._copy_back([results], [listed])
+    assert results == listed
     integrity._copy_back([grader_side, array], [sent, np.ones(3)])
     np.testing.assert_array_equal(grader_side["running_mean"], np.arange(3.0))
     assert grader_side["rng"] is rng and grader_side["count"] == 4

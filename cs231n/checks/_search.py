@@ -149,12 +149,15 @@ class GridCase:
 @dataclass(frozen=True)
 class NarrowCase:
     """``narrow_space(space, results, keep)`` on ``num_results`` results drawn
-    from ``seed``; ``keep=None`` calls it without ``keep`` (the default)."""
+    from ``seed``; ``keep=None`` calls it without ``keep`` (the default).
+    ``monotone``: the first numeric parameter grows as the score falls, so
+    that keeping one trial more or less, or the worst ones, changes its range."""
     name: str
     seed: int
     space: tuple
     num_results: int
     keep: float = None
+    monotone: bool = False
 
     def __post_init__(self):
         _check_space(f"NarrowCase {self.name!r}", self.space)
@@ -278,6 +281,10 @@ def _narrow_inputs(case):
             out["in_" + name] = rng.uniform(spec[1], spec[2], size=case.num_results)
     out["in_scores"] = np.round(rng.permutation(case.num_results) / case.num_results
                                 + 0.5 * rng.random() / case.num_results, 6)
+    numeric = [name for name, spec in case.space if spec[0] != "choice"]
+    if case.monotone and numeric:
+        values = np.sort(out["in_" + numeric[0]])
+        out["in_" + numeric[0]] = values[np.argsort(np.argsort(-out["in_scores"]))]
     return out
 
 
@@ -398,8 +405,12 @@ def random_cases(rng):
         pairs = []
         for i in range(numeric):
             if i == 1 and numeric > 2:
-                low = float(rng.uniform(0, 0.5))
-                pairs.append((f"p{i}", ("linear", low, low + float(rng.uniform(0.2, 1)))))
+                # high / low between 21 and 201: a log-uniform draw on this range
+                # is far from a uniform one (a linear parameter sampled on the log
+                # scale fails), and low > 0 keeps the log defined.
+                width = float(rng.uniform(0.2, 1))
+                low = width * float(rng.uniform(0.005, 0.05))
+                pairs.append((f"p{i}", ("linear", low, low + width)))
             else:
                 pairs.append((f"p{i}", ("log", *log_range(-7, 0))))
         if with_choice:
@@ -407,7 +418,11 @@ def random_cases(rng):
                          ("c", ("choice", ("a", "b", "c")[:int(rng.integers(2, 4))])))
         return tuple(pairs)
 
-    keep = float(rng.uniform(0.15, 0.45))
+    # keep * n is never a whole number (a floor instead of the ceiling shows),
+    # and above 0.5 it keeps more trials than the default 0.25 on n >= 5.
+    keep = float(rng.uniform(0.5, 0.9))
+    n_default = int(rng.integers(9, 30))
+    n_default += n_default % 4 == 0
     return {
         "log_uniform": [LogCase("unseen_large", seed(), *log_range(-6, 1), 20000),
                         LogCase("unseen_small", seed(), *log_range(-3, 2),
@@ -421,9 +436,9 @@ def random_cases(rng):
                                   int(rng.choice([64, 125, 216]))),
                          GridCase("unseen_choice", space(2, True), int(rng.integers(12, 60)))],
         "narrow_space": [NarrowCase("unseen", seed(), space(3, True), int(rng.integers(12, 40)),
-                                    keep),
-                         NarrowCase("unseen_default", seed(), space(2, False),
-                                    int(rng.integers(9, 30)))]}
+                                    keep, monotone=True),
+                         NarrowCase("unseen_default", seed(), space(2, False), n_default,
+                                    monotone=True)]}
 
 
 # --------------------------------------------------------------------- helpers

@@ -181,15 +181,18 @@ class Worker:
 
 
 def _copy_back(args, returned):
-    """Apply the worker's in-place changes to the grader's own arrays, and the
+    """Apply the worker's in-place changes to the grader's own arrays, the
     entries the student's code set in a dict argument (batch norm's bn_param
-    with its running averages) to the grader's dict."""
+    with its running averages) to the grader's dict, and a list argument's
+    items (a search's results, sorted in place) to the grader's list."""
     for a, r in zip(args, returned or []):
         if isinstance(a, np.ndarray) and isinstance(r, np.ndarray) and \
                 r.shape == a.shape and a.flags.writeable:
             np.copyto(a, r.astype(a.dtype, copy=False))
         elif type(a) is dict and type(r) is dict:
             a.update(r)
+        elif type(a) is list and type(r) is list:
+            a[:] = r
 
 
 class RemoteFunction:

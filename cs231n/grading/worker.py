@@ -208,20 +208,33 @@ def _handle(session, req):
         result = None
     else:
         raise ValueError(f"unknown op {op!r}")
-    # Arrays as they are after the call, and the plain entries of a dict (a
+    # Arrays as they are after the call, the plain entries of a dict (a
     # layer's param dict: batch norm stores its running averages in
-    # bn_param): the grader copies them back.
-    return result, [a if isinstance(a, np.ndarray) else _plain_entries(a) for a in args]
+    # bn_param) and a list of plain items (a search's results, sorted in
+    # place): the grader copies them back.
+    return result, [a if isinstance(a, np.ndarray) else
+                    a if type(a) is list and _plain(a) else _plain_entries(a) for a in args]
 
 
 def _plain_entries(a):
     """The entries of a dict argument that the wire carries as they are
-    (numbers, strings, numeric arrays), or None for anything but a dict."""
+    (numbers, strings, numeric arrays, and tuples, lists and dicts of them),
+    or None for anything but a dict."""
     if type(a) is not dict:
         return None
-    return {k: v for k, v in a.items() if isinstance(k, str) and (
-        v is None or isinstance(v, (bool, int, float, str, np.generic))
-        or (isinstance(v, np.ndarray) and v.dtype.kind in "biuf"))}
+    return {k: v for k, v in a.items() if isinstance(k, str) and _plain(v)}
+
+
+def _plain(v, depth=0):
+    if v is None or isinstance(v, (bool, int, float, str, np.generic)):
+        return True
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "biuf"
+    if type(v) is dict:
+        return (depth < 3 and len(v) <= 1000
+                and all(isinstance(k, str) and _plain(e, depth + 1) for k, e in v.items()))
+    return (type(v) in (tuple, list) and depth < 3 and len(v) <= 1000
+            and all(_plain(e, depth + 1) for e in v))
 
 
 def _error(e):
