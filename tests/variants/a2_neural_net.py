@@ -1494,6 +1494,7 @@ SAMPLES = [
              "the course is reported."),
     Sample(
         "monkeypatch-checks",
+        in_tests=False,  # make test grades this kind in a1
         fills={"relu_backward": [relu_backward_no_mask, PATCH_CHECKS]},
         lose={"test_relu_backward", "test_sigmoid_backward", "test_tanh_backward",
               "test_leaky_relu_backward", "test_elu_backward", "test_two_layer_net"},

@@ -1040,6 +1040,7 @@ SAMPLES = [
     # --------------------------------------------------------- hostile
     Sample(
         "monkeypatch-checks",
+        in_tests=False,  # make test grades this kind in a1
         fills={"rmsprop": [rmsprop_decay_swapped, PATCH_CHECKS]},
         lose={"test_rmsprop", "test_adadelta", "test_adam"},
         flags={"monkeypatch", "tampered", "check-bypassed"},

@@ -31,6 +31,9 @@ SAMPLES = [
              "is flagged."),
     Sample(
         "different",
+        # make test grades right answers written differently in a1-a3, and
+        # test_grading runs every right variant through the integrity pass
+        in_tests=False,
         fills={cell: v for part in PARTS for cell, v in part.DIFFERENT.items()},
         note="Right answers written differently (see each part's DIFFERENT) get full "
              "points."),
