@@ -91,6 +91,47 @@ def test_no_module_but_its_own_check_module_names_an_assignment():
         assert named == [contract.module], aid
 
 
+@pytest.mark.parametrize("aid", sorted(registry.assignments()))
+def test_graded_entries_match_the_solution_notebooks(aid):
+    """Does every graded name have its answer cell and its test cell in the
+    solution notebook its contract names, a solution the reference is made
+    from, and (in a check module split into parts) its part's checks bound in
+    the check module?"""
+    import importlib
+    from cs231n.notebook import answer_cells, defines, nbgrader_meta, read_notebook
+    contract = registry.get(aid)
+    # Kinds checked without reference values of the solution's: a1's classifier
+    # (its check trains it and reads the accuracy).
+    unreferenced = {"a1_linear": {"classifier"}}.get(aid, set())
+    assert {g.kind for g in contract.graded} - set(contract.solutions) == unreferenced
+    for g in contract.graded:
+        nb = read_notebook(ROOT / "solutions" / aid / g.notebook)
+        answers = dict(answer_cells(nb))
+        # a1 names its answer cells otherwise; the others after the function.
+        cell = answers.get(g.name) if aid != "a1_linear" else next(
+            (src for src in answers.values() if defines(src, g.name)), None)
+        assert cell is not None and defines(cell, g.name), \
+            f"{g.notebook} has no answer cell defining {g.name}"
+        test_ids = {nbgrader_meta(c).get("grade_id") for c in nb["cells"]}
+        assert g.test_cell in test_ids, f"{g.notebook} has no test cell {g.test_cell}"
+        assert all(u in {h.name for h in contract.graded} for u in g.uses)
+        # The reference of a kind comes from one solution (a1's two SVM losses
+        # share theirs); a kind graded once comes from that very function.
+        if g.kind in unreferenced:
+            continue
+        same_kind = [(h.notebook, h.name) for h in contract.graded if h.kind == g.kind]
+        assert contract.solutions[g.kind] in same_kind
+        if len(same_kind) == 1:
+            assert contract.solutions[g.kind] == (g.notebook, g.name)
+    module = importlib.import_module(contract.module)
+    for part in getattr(module, "PARTS", ()):
+        assert set(part.GRADED) <= set(contract.graded), part.__name__
+        assert part.SOLUTIONS.items() <= contract.solutions.items(), part.__name__
+        for name in part.__all__:
+            assert getattr(module, name).__wrapped__ is getattr(part, name), name
+            assert name in module.__all__, name
+
+
 def test_the_command_line_is_imported_by_no_module_of_the_package():
     importers = sorted(name for name, deps in GRAPH.items() if CLI in deps)
     assert importers == []
