@@ -4,11 +4,12 @@ fully connected networks, and the part's sample submissions (joined by a4_deep_n
 A network variant calls the layers of the notebook's namespace (``affine_forward``
 ... from the given ``a2_layers.py``, the student's ``batchnorm_forward`` ... and
 ``xavier_init`` / ``he_init``): pasted into the notebook it finds them there, and
-tests/test_checks_deep_net.py puts the solutions' into this module.  The right
-networks are classes of their own; each wrong one subclasses ``FCRight`` and
-overrides the methods that hold its bug, so that a cell made of
-``[FCRight, FCBug]`` (the last class renamed ``FullyConnectedNet``) is a whole
-answer.
+tests/test_checks_deep_net.py puts the solutions' into this module.
+``FCRight`` and ``FCListsOfCaches`` (written differently) are whole classes;
+every other network subclasses ``FCRight`` and overrides the methods that hold
+its difference (a bug, or dropout before the ReLU), so that a cell made of
+``[FCRight, FCOther]`` (the last class renamed ``FullyConnectedNet``) is a
+whole answer.
 """
 import numpy as np
 
@@ -277,47 +278,10 @@ class FCListsOfCaches:
         return data_loss + reg_loss, grads
 
 
-class FCDropoutBeforeRelu:
+class FCDropoutBeforeRelu(FCRight):
     """Dropout between the norm and the ReLU: with inverted dropout's positive scale
 the two commute (max(0, m x / p) = m max(0, x) / p), so this network computes the
 same function with the same masks: it is right, and no check could tell."""
-
-    def __init__(self, hidden_dims, input_dim=784, num_classes=10, dropout_keep_ratio=1,
-                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float64,
-                 rng=None):
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        self.dtype = dtype
-        self.params = {}
-        rng = np.random.default_rng() if rng is None else rng
-        dims = [input_dim, *hidden_dims, num_classes]
-        for l in range(1, self.num_layers + 1):
-            if weight_scale == "xavier":
-                W = xavier_init(dims[l - 1], dims[l], rng)
-            elif weight_scale == "he":
-                W = he_init(dims[l - 1], dims[l], rng)
-            else:
-                W = weight_scale * rng.standard_normal((dims[l - 1], dims[l]))
-            self.params[f"W{l}"] = W
-            self.params[f"b{l}"] = np.zeros(dims[l])
-            if normalization and l < self.num_layers:
-                self.params[f"gamma{l}"] = np.ones(dims[l])
-                self.params[f"beta{l}"] = np.zeros(dims[l])
-        self._cast(dtype)
-        self.dropout_param = {"mode": "train", "keep_prob": dropout_keep_ratio, "rng": rng}
-        self.bn_params = ([{"mode": "train"} for _ in range(self.num_layers - 1)]
-                          if normalization else [])
-
-    def _cast(self, dtype):
-        for k, v in self.params.items():
-            self.params[k] = v.astype(dtype)
-
-    def _set_modes(self, mode):
-        self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
 
     def _hidden_forward(self, h, l):
         h, c_aff = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
@@ -344,35 +308,6 @@ same function with the same masks: it is right, and no check could tell."""
             dh, grads[f"gamma{l}"], grads[f"beta{l}"] = layernorm_backward(dh, c_norm)
         dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(dh, c_aff)
         return dh
-
-    def _scores(self, h, L):
-        return affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-
-    def _regularise(self, loss, grads, L):
-        for l in range(1, L + 1):
-            W = self.params[f"W{l}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{l}"] = grads[f"W{l}"] + self.reg * W
-        return loss
-
-    def loss(self, X, y=None):
-        X = X.astype(self.dtype)
-        self._set_modes("test" if y is None else "train")
-        L = self.num_layers
-        h, caches = X, []
-        for l in range(1, L):
-            h, cache = self._hidden_forward(h, l)
-            caches.append(cache)
-        scores, c_last = self._scores(h, L)
-        if y is None:
-            return scores
-        grads = {}
-        loss, dscores = softmax_loss(scores, y)
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, c_last)
-        for l in range(L - 1, 0, -1):
-            dh = self._hidden_backward(dh, caches[l - 1], l, grads)
-        loss = self._regularise(loss, grads, L)
-        return loss, grads
 
 
 # ---------------------------------------------------------------- network: wrong
