@@ -184,9 +184,8 @@ def test_a_new_assignment_needs_only_its_three_files(toy_course):
                  "| bug-triple | graded | 0 / 2 |"):
         assert line in report, report
 
-    run = _course(copy, "demo", AID, "--no-progress")
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "every sample graded as expected (3 submissions)" in run.stdout
+    # (`demo` is release + samples + grade + this comparison, for every
+    # assignment in test_pipeline: running it here too would grade the toy twice.)
 
     # Nothing of the package changed but the new check module's reference.
     after = _digest(copy / "cs231n")
