@@ -12,75 +12,19 @@ from cs231n.checks import CheckFailure
 from cs231n.checks import _validation as part
 from cs231n.checks import practice as checks
 from cs231n.checks._core import quiet
-from cs231n.checks._core import reference as stored_reference
 from cs231n.grading import protocol
 import code_text
+import part_suite
 from variants import a5_practice  # noqa: F401  (loads the parts by their paths)
 from variants import _a5_validation as V
 
 ROOT = Path(__file__).resolve().parents[1]
-GRADED = {g.kind: g for g in part.GRADED}
-
-
-@pytest.fixture(scope="module")
-def ref():
-    """The stored reference of the assignment (this part's keys)."""
-    return stored_reference(checks.AID)
-
-
-def solutions():
-    return {kind: vs[0] for kind, vs in V.BASE.items()}
-
-
-def grade(kind, fn, ref, labels=("visible", "hidden")):
-    """Run the checks of ``labels``, as a graded notebook does."""
-    for label in labels:
-        GRADED[kind].check({kind: fn}, cases=dict.fromkeys(part.KINDS, label), reference=ref)
-
-
-def caught(kind, fn, **kwargs):
-    try:
-        with quiet():
-            GRADED[kind].check({kind: fn}, **kwargs)
-    except CheckFailure:
-        return True
-    return False
-
-
-def _params(table):
-    return [pytest.param(kind, v, id=v.__name__) for kind, vs in table.items() for v in vs]
-
-
-@pytest.mark.parametrize("kind, fn", _params(V.CORRECT))
-def test_correct_variant_passes(kind, fn, ref, capsys):
-    """Does a right answer, whatever it draws and however it is written, pass
-    the visible and the hidden checks?"""
-    grade(kind, fn, ref)
-    assert capsys.readouterr().out.count("checks passed") == 2
-
-
-@pytest.mark.parametrize("kind, fn", _params(V.WRONG))
-def test_wrong_variant_fails(kind, fn, ref):
-    """Does every bug of the catalogue lose its points?"""
-    with pytest.raises(CheckFailure):
-        grade(kind, fn, ref)
-
-
-def test_every_wrong_variant_is_caught_on_the_visible_cases(ref, capsys):
-    """Does a student see every bug of the catalogue fail before submitting?"""
-    visible = dict.fromkeys(part.KINDS, "visible")
-    missed = [v.__name__ for kind, vs in V.WRONG.items() for v in vs
-              if not caught(kind, v, cases=visible, reference=ref)]
-    assert missed == []
-
-
-def test_every_graded_kind_has_right_and_wrong_variants():
-    """Is every graded function exercised, with several right ways of writing it,
-    and do BASE and DIFFERENT fill every answer cell of the part?"""
-    assert set(V.CORRECT) == set(V.WRONG) == set(part.KINDS) == set(part.SOLUTIONS)
-    assert all(len(vs) >= 3 for vs in V.CORRECT.values())
-    assert set(V.BASE) == set(V.DIFFERENT) == {g.name for g in part.GRADED}
-    assert sum(s.in_tests for s in V.SAMPLES) == 1
+SUITE = part_suite.soundness(part, V, checks.AID)
+GRADED, ref, grade, caught, solutions = (SUITE.GRADED, SUITE.ref, SUITE.grade, SUITE.caught,
+                                         SUITE.solutions)
+(test_correct_variant_passes, test_wrong_variant_fails,
+ test_every_wrong_variant_is_caught_on_the_visible_cases,
+ test_every_graded_kind_has_right_and_wrong_variants) = SUITE.tests
 
 
 @pytest.mark.parametrize("kind, fn, hint", [

@@ -10,7 +10,14 @@ check functions that take the reference as the keyword ``reference``):
 - ``_validation``: k-fold indices (stratified or not), cross-validated scores
   with the preprocessing fitted on each training fold, bootstrap samples and
   the bias-variance decomposition measured from refits
-  (``cross_validation.ipynb``).
+  (``cross_validation.ipynb``);
+- ``_ensembles``: bagging on bootstrap samples and the ensemble's averaged
+  probabilities (``ensembles.ipynb``);
+- ``_regularization``: early stopping with the best weights, Adam with
+  decoupled weight decay, flips, random crops and noise
+  (``regularization.ipynb``);
+- ``_mixing``: label smoothing, the cross-entropy with soft targets, mixup
+  and cutmix (``mixing.ipynb``).
 
 The networks the notebooks train come as given code: ``a4_net.py`` (a2's
 layers, a4's batch norm, layer norm, dropout, initialisations and
@@ -21,10 +28,11 @@ This module binds every part's check functions to the stored reference
 (``reference/a5_practice.npz``) and declares the assignment's contract.
 """
 from ..contract import Assignment, Given
-from . import _core, _search, _validation, deep_nets, neural_net, optimization
+from . import (_core, _ensembles, _mixing, _regularization, _search, _validation, deep_nets,
+               neural_net, optimization)
 
 AID = "a5_practice"
-PARTS = (_search, _validation)
+PARTS = (_search, _validation, _ensembles, _regularization, _mixing)
 _JOINED = _core.Parts(AID, PARTS)
 
 # Every part's checks, bound to the stored reference: checks.check_xxx(fn).

@@ -90,6 +90,7 @@ class Worker:
         self.helpers = dict(helpers or {})   # name -> class of a trusted helper
         self.deadline = deadline          # time.monotonic() past which no call waits
         self._given = []
+        self._mirrored = {}    # id -> object, kept alive: the id names it to the worker
         self._seen_violations = 0
         self._truncated = False
         to_worker_r, self._to_worker = os.pipe()
@@ -178,6 +179,45 @@ class Worker:
 
     def encode_kwargs(self, kwargs):
         return dict(zip(kwargs, self.encode_args(list(kwargs.values()))))
+
+    def encode_mirrored(self, args):
+        """The arguments of a method call, with each dict of arrays (a model's
+        params) sent as the same object: the worker keeps one dict and one
+        array per dict and array of the grader's, so that a change the grader
+        makes between two calls, in place or by replacing an entry, reaches
+        what the student's object kept of an earlier call (``EarlyStopping``
+        keeping the caller's arrays instead of copies is caught)."""
+        out = []
+        for a in self.encode_args(args):
+            if _arrays_dict(a):
+                self._mirrored.update((id(o), o) for o in (a, *a.values()))
+                out.append({"__same__": [id(a), {k: [id(v), v] for k, v in a.items()}]})
+            else:
+                out.append(a)
+        return out
+
+
+def _arrays_dict(a):
+    return type(a) is dict and bool(a) and all(
+        isinstance(k, str) and isinstance(v, np.ndarray) for k, v in a.items())
+
+
+def _copy_back_mirrored(args, returned):
+    """``_copy_back`` for the arguments of ``encode_mirrored``: the entries of
+    a mirrored dict are copied into the grader's arrays, which stay the same
+    objects (the worker's are the same objects too)."""
+    plain = []
+    for a, r in zip(args, returned or []):
+        if _arrays_dict(a) and type(r) is dict:
+            for k, v in r.items():
+                mine = a.get(k)
+                if (isinstance(mine, np.ndarray) and isinstance(v, np.ndarray)
+                        and mine.shape == v.shape and mine.flags.writeable):
+                    np.copyto(mine, v.astype(mine.dtype, copy=False))
+            plain.append(None)
+        else:
+            plain.append(r)
+    _copy_back(args, plain)
 
 
 def _copy_back(args, returned):
@@ -283,9 +323,9 @@ class RemoteInstance:
         def call(*args, **kwargs):
             w = self._worker
             reply = w.request({"op": "method", "id": self._id, "method": method,
-                               "watch": self._watch, "args": w.encode_args(args),
+                               "watch": self._watch, "args": w.encode_mirrored(args),
                                "kwargs": w.encode_kwargs(kwargs)})
-            _copy_back(args, reply.get("args"))
+            _copy_back_mirrored(args, reply.get("args"))
             self._update(reply)
             if not reply.get("ok"):
                 raise _remote_exception(reply)

@@ -2,7 +2,8 @@
 its sample submissions.
 
 The corpus is split by notebook into parts (``_a5_search.py``,
-``_a5_validation.py``), each defining ``CORRECT`` and ``WRONG`` (kind -> list
+``_a5_validation.py``, ``_a5_ensembles.py``, ``_a5_regularization.py``,
+``_a5_mixing.py``), each defining ``CORRECT`` and ``WRONG`` (kind -> list
 of variants; the soundness suites ``tests/test_checks_<part>.py`` run every
 check on every variant), ``BASE`` (answer-cell grade_id -> the correct
 default of the cell), ``DIFFERENT`` (grade_id -> right answers written
@@ -12,7 +13,8 @@ its path, so the parts are loaded by theirs).
 """
 from cs231n.grading.samples import Sample, load_corpus_parts
 
-PARTS = load_corpus_parts(__file__, "_a5_", ("search", "validation"))
+PARTS = load_corpus_parts(__file__, "_a5_", ("search", "validation", "ensembles",
+                                                  "regularization", "mixing"))
 
 CORRECT = {kind: v for part in PARTS for kind, v in part.CORRECT.items()}
 WRONG = {kind: v for part in PARTS for kind, v in part.WRONG.items()}

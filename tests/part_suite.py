@@ -1,0 +1,85 @@
+"""The soundness tests every check part of Assignment 5 runs on its corpus.
+
+A part's test file (``tests/test_checks_<part>.py``) binds what
+``soundness(part, V, aid)`` returns: the fixture ``ref`` (the stored
+reference), the helpers ``grade``, ``caught`` and ``solutions`` its own tests
+use, ``GRADED`` (kind -> Graded) and, in ``tests``, these tests:
+every right variant passes the visible and the hidden checks, every wrong one
+fails, and fails on the visible cases already (the student sees it before
+submitting), and every graded kind has right and wrong variants.
+"""
+from types import SimpleNamespace
+
+import pytest
+
+from cs231n.checks import CheckFailure
+from cs231n.checks._core import quiet
+from cs231n.checks._core import reference as stored_reference
+
+
+def soundness(part, corpus, aid):
+    """The shared fixture, helpers and tests of ``part`` (a check part module)
+    with ``corpus`` (its variants module)."""
+    graded = {g.kind: g for g in part.GRADED}
+
+    @pytest.fixture(scope="module")
+    def ref():
+        """The stored reference of the assignment (this part's keys)."""
+        return stored_reference(aid)
+
+    def solutions():
+        return {kind: vs[0] for kind, vs in corpus.BASE.items()}
+
+    def grade(kind, fn, ref, labels=("visible", "hidden")):
+        """Run the checks of ``labels``, as a graded notebook does."""
+        for label in labels:
+            graded[kind].check({kind: fn}, cases=dict.fromkeys(part.KINDS, label),
+                               reference=ref)
+
+    def caught(kind, fn, **kwargs):
+        try:
+            with quiet():
+                graded[kind].check({kind: fn}, **kwargs)
+        except CheckFailure:
+            return True
+        return False
+
+    def params(table):
+        return [pytest.param(kind, v, id=v.__name__) for kind, vs in table.items()
+                for v in vs]
+
+    @pytest.mark.parametrize("kind, fn", params(corpus.CORRECT))
+    def test_correct_variant_passes(kind, fn, ref, capsys):
+        """Does a right answer, whatever it draws and however it is written, pass
+        the visible and the hidden checks?"""
+        grade(kind, fn, ref)
+        assert capsys.readouterr().out.count("checks passed") == 2
+
+    @pytest.mark.parametrize("kind, fn", params(corpus.WRONG))
+    def test_wrong_variant_fails(kind, fn, ref):
+        """Does every bug of the catalogue lose its points?"""
+        with pytest.raises(CheckFailure):
+            grade(kind, fn, ref)
+
+    def test_every_wrong_variant_is_caught_on_the_visible_cases(ref):
+        """Does a student see every bug of the catalogue fail before submitting?"""
+        visible = dict.fromkeys(part.KINDS, "visible")
+        missed = [v.__name__ for kind, vs in corpus.WRONG.items() for v in vs
+                  if not caught(kind, v, cases=visible, reference=ref)]
+        assert missed == []
+
+    def test_every_graded_kind_has_right_and_wrong_variants():
+        """Is every graded function exercised, with several right ways of writing
+        it, and do BASE and DIFFERENT fill every answer cell of the part?  (At
+        most one of its samples is graded by make test.)"""
+        assert set(corpus.CORRECT) == set(corpus.WRONG) == set(part.KINDS) \
+            == set(part.SOLUTIONS)
+        assert all(len(vs) >= 3 for vs in corpus.CORRECT.values())
+        assert set(corpus.BASE) == set(corpus.DIFFERENT) == {g.name for g in part.GRADED}
+        assert sum(s.in_tests for s in corpus.SAMPLES) <= 1
+
+    return SimpleNamespace(
+        GRADED=graded, ref=ref, solutions=solutions, grade=grade, caught=caught,
+        tests=(test_correct_variant_passes, test_wrong_variant_fails,
+               test_every_wrong_variant_is_caught_on_the_visible_cases,
+               test_every_graded_kind_has_right_and_wrong_variants))
