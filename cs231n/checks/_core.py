@@ -178,6 +178,37 @@ def claimed_value(output):
         return None
 
 
+def expect_value_error(name, attempts, why):
+    """Fail unless every call of ``attempts`` raises a ValueError.
+
+    Parameters
+    ----------
+    name : str
+        The student's function, for the message.
+    attempts : list of (str, callable)
+        The call as the message shows it, e.g. "kfold_indices(6, 1, rng)", and
+        a function of no arguments that makes it.
+    why : str
+        What the arguments break, for the hint, e.g. "k-fold needs 2 <= k <= N".
+
+    In the grader's integrity pass a ValueError of the student's code comes
+    back from the worker as an instance of ValueError too.
+    """
+    hint = f"hint: {why}: raise a ValueError that says so"
+    for shown, attempt in attempts:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                attempt()
+        except NotImplementedError:
+            raise
+        except ValueError:
+            continue
+        except Exception as e:
+            fail(name, f"{shown} raised {type(e).__name__}: {e}", hint)
+        fail(name, f"{shown} returned without an error", hint)
+
+
 def call(fn, name, *args, **kwargs):
     """Call student code; any error but NotImplementedError becomes a CheckFailure."""
     try:
