@@ -3,13 +3,16 @@
 A part's test file (``tests/test_checks_<part>.py``) binds what
 ``soundness(part, V, aid)`` returns: the fixture ``ref`` (the stored
 reference), the helpers ``grade``, ``caught`` and ``solutions`` its own tests
-use, ``GRADED`` (kind -> Graded) and, in ``tests``, these tests:
+use, ``GRADED`` (kind -> Graded) and, in ``tests`` (name -> test, for its
+globals), these tests:
 every right variant passes the visible and the hidden checks, every wrong one
 fails, and fails on the visible cases already (the student sees it before
-submitting), and every graded kind has right and wrong variants.
+submitting), the same holds on fresh cases of the part's ``random_cases``,
+and every graded kind has right and wrong variants.
 """
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from cs231n.checks import CheckFailure
@@ -17,9 +20,10 @@ from cs231n.checks._core import quiet
 from cs231n.checks._core import reference as stored_reference
 
 
-def soundness(part, corpus, aid):
+def soundness(part, corpus, aid, *, random_seeds=5):
     """The shared fixture, helpers and tests of ``part`` (a check part module)
-    with ``corpus`` (its variants module)."""
+    with ``corpus`` (its variants module); ``random_seeds`` sets of fresh
+    cases (``part.random_cases``) for the test on unseen inputs."""
     graded = {g.kind: g for g in part.GRADED}
 
     @pytest.fixture(scope="module")
@@ -68,6 +72,21 @@ def soundness(part, corpus, aid):
                   if not caught(kind, v, cases=visible, reference=ref)]
         assert missed == []
 
+    @pytest.mark.parametrize("seed", range(random_seeds))
+    def test_random_cases_catch_every_bug_whatever_the_draw(seed):
+        """On fresh cases, does every right variant pass and every wrong one fail?"""
+        cases = part.random_cases(np.random.default_rng(seed))
+        assert set(cases) == set(part.KINDS)
+        reference = part.make_reference(solutions(), cases)
+        assert all(isinstance(v, (np.ndarray, np.generic)) for v in reference.values())
+        with quiet():
+            for kind, vs in corpus.CORRECT.items():
+                for v in vs:
+                    graded[kind].check({kind: v}, cases=cases, reference=reference)
+        missed = [v.__name__ for kind, vs in corpus.WRONG.items() for v in vs
+                  if not caught(kind, v, cases=cases, reference=reference)]
+        assert missed == []
+
     def test_every_graded_kind_has_right_and_wrong_variants():
         """Is every graded function exercised, with several right ways of writing
         it, and do BASE and DIFFERENT fill every answer cell of the part?  (At
@@ -80,6 +99,4 @@ def soundness(part, corpus, aid):
 
     return SimpleNamespace(
         GRADED=graded, ref=ref, solutions=solutions, grade=grade, caught=caught,
-        tests=(test_correct_variant_passes, test_wrong_variant_fails,
-               test_every_wrong_variant_is_caught_on_the_visible_cases,
-               test_every_graded_kind_has_right_and_wrong_variants))
+        tests={name: fn for name, fn in locals().items() if name.startswith("test_")})
