@@ -10,6 +10,8 @@ fails, and fails on the visible cases already (the student sees it before
 submitting), the same holds on fresh cases of the part's ``random_cases``,
 and every graded kind has right and wrong variants.
 """
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +20,9 @@ import pytest
 from cs231n.checks import CheckFailure
 from cs231n.checks._core import quiet
 from cs231n.checks._core import reference as stored_reference
+import code_text
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def soundness(part, corpus, aid, *, random_seeds=5):
@@ -100,3 +105,37 @@ def soundness(part, corpus, aid, *, random_seeds=5):
     return SimpleNamespace(
         GRADED=graded, ref=ref, solutions=solutions, grade=grade, caught=caught,
         tests={name: fn for name, fn in locals().items() if name.startswith("test_")})
+
+
+def tripwire(corpus, modules, right_parts, *, strings="words"):
+    """The two tests that a check part computes none of the answers.
+
+    ``right_parts`` maps a key part of the right answers (e.g. "a bootstrap
+    sample per model") to a regular expression of it, as it reads in code
+    without spaces (``code_text.code_of(..., spaced=False)``, strings as
+    ``strings`` says).  The expressions must match the corpus's right
+    variants (the tripwire is not vacuous) and no line of ``modules`` (file
+    names in ``cs231n/checks``).  Returns name -> test, for the test
+    module's globals.
+    """
+    def code_of(path):
+        return code_text.code_of(path, strings=strings, spaced=False)
+
+    def test_right_parts_are_recognised():
+        """Does every key part of the tripwire fire on the right variants (so that
+        it is not vacuous)?"""
+        code = code_of(Path(corpus.__file__))
+        assert {what: bool(re.search(p, code)) for what, p in right_parts.items()} == \
+            dict.fromkeys(right_parts, True)
+
+    @pytest.mark.parametrize("module", modules)
+    def test_package_computes_no_answer(module):
+        """Does the check library compute none of the answers, so that no student
+        can import one from it?"""
+        code = code_of(ROOT / "cs231n" / "checks" / module)
+        found = {what: [line for line in code.splitlines() if re.search(p, line)]
+                 for what, p in right_parts.items()}
+        assert {what: lines for what, lines in found.items() if lines} == {}
+
+    return {"test_right_parts_are_recognised": test_right_parts_are_recognised,
+            "test_package_computes_no_answer": test_package_computes_no_answer}

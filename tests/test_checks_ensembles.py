@@ -2,7 +2,6 @@
 every wrong variant loses, every right one passes, whatever bootstrap samples it
 draws (the variants live in tests/variants/_a5_ensembles.py)."""
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,6 @@ from cs231n.checks import _ensembles as part
 from cs231n.checks import practice as checks
 from cs231n.checks._core import quiet
 from cs231n.grading import protocol
-import code_text
 import part_suite
 from variants import a5_practice  # noqa: F401  (loads the parts by their paths)
 from variants import _a5_ensembles as V
@@ -215,9 +213,6 @@ def test_checks_work_through_the_graders_protocol(ref):
 
 # ------------------------------------------------- the package holds no answer
 
-def code_of(path):
-    return code_text.code_of(path, strings="drop", spaced=False)
-
 
 # Key parts of the right answers, as they read in code without spaces.
 RIGHT_PARTS = {
@@ -225,24 +220,7 @@ RIGHT_PARTS = {
     "rows and labels of one draw": r"fit\(X\[idx\],y\[idx\]\)",
     "a mean over the models": r"mean\(np\.stack\(\[predict_proba",
 }
-
-
-def test_right_parts_are_recognised():
-    """Does every key part of the tripwire fire on the right variants (so that
-    it is not vacuous)?"""
-    code = code_of(Path(V.__file__))
-    assert {what: bool(re.search(p, code)) for what, p in RIGHT_PARTS.items()} == \
-        dict.fromkeys(RIGHT_PARTS, True)
-
-
-@pytest.mark.parametrize("module", ["_ensembles.py", "_core.py"])
-def test_package_computes_no_answer(module):
-    """Does the check library compute none of the answers, so that no student
-    can import one from it?"""
-    code = code_of(ROOT / "cs231n" / "checks" / module)
-    found = {what: [line for line in code.splitlines() if re.search(p, line)]
-             for what, p in RIGHT_PARTS.items()}
-    assert {what: lines for what, lines in found.items() if lines} == {}
+globals().update(part_suite.tripwire(V, ['_ensembles.py', '_core.py'], RIGHT_PARTS, strings='drop'))
 
 
 def test_expected_probabilities_come_from_the_reference(ref):

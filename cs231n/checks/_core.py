@@ -178,6 +178,17 @@ def claimed_value(output):
         return None
 
 
+def named(fn, default):
+    """The name of the student's function or class ``fn`` for the messages of
+    its check (``default`` when it has none); a ValueError when ``fn`` is not
+    callable (a check called on a value instead of a function)."""
+    if not callable(fn):
+        what = "class" if default[:1].isupper() else "function"
+        raise ValueError(f"{default}: the argument should be your {what} {default}, got "
+                         f"{type(fn).__name__}")
+    return getattr(fn, "__name__", default)
+
+
 def expect_value_error(name, attempts, why):
     """Fail unless every call of ``attempts`` raises a ValueError.
 

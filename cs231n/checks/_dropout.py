@@ -189,11 +189,7 @@ def random_cases(rng):
 
 # --------------------------------------------------------------------- helpers
 
-def _name(fn, default):
-    if not callable(fn):
-        raise ValueError(f"{default}: the argument should be your function {default}, got "
-                         f"{type(fn).__name__}")
-    return getattr(fn, "__name__", default)
+_name = _core.named
 
 
 def _label(case, mode):

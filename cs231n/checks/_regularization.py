@@ -408,12 +408,7 @@ def _adam_default(adamw, w, key):
 
 # ------------------------------------------------------------------- helpers
 
-def _name(fn, default):
-    if not callable(fn):
-        raise ValueError(f"{default}: the argument should be your "
-                         f"{'class' if default[0].isupper() else 'function'} {default}, got "
-                         f"{type(fn).__name__}")
-    return getattr(fn, "__name__", default)
+_name = _core.named
 
 
 def _grade(g, fns, *, cases, reference):

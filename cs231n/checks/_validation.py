@@ -393,11 +393,7 @@ def make_reference(solutions, cases=None):
 
 # ------------------------------------------------------------------- helpers
 
-def _name(fn, default):
-    if not callable(fn):
-        raise ValueError(f"{default}: the argument should be your function {default}, got "
-                         f"{type(fn).__name__}")
-    return getattr(fn, "__name__", default)
+_name = _core.named
 
 
 def _grade(g, fns, *, cases, reference):
