@@ -8,7 +8,10 @@ globals), these tests:
 every right variant passes the visible and the hidden checks, every wrong one
 fails, and fails on the visible cases already (the student sees it before
 submitting), the same holds on fresh cases of the part's ``random_cases``,
-and every graded kind has right and wrong variants.
+which differ between seeds, a stub's NotImplementedError reaches the
+notebook, the stored reference is the solution's, and every graded kind has
+right and wrong variants.  ``tripwire`` and ``table_tests`` make the tests
+that need tables of the part's own.
 """
 import re
 from pathlib import Path
@@ -92,6 +95,27 @@ def soundness(part, corpus, aid, *, random_seeds=5):
                   if not caught(kind, v, cases=cases, reference=reference)]
         assert missed == []
 
+    def test_random_cases_differ_between_seeds():
+        """Do two grading runs draw different inputs, and one seed the same?"""
+        a = part.random_cases(np.random.default_rng(1))
+        assert a != part.random_cases(np.random.default_rng(2))
+        assert part.random_cases(np.random.default_rng(1)) == a
+
+    def test_not_implemented_propagates(ref):
+        """Does a stub's NotImplementedError reach the notebook unchanged?"""
+        def stub(*args, **kwargs):
+            raise NotImplementedError()
+        for kind in part.KINDS:
+            with pytest.raises(NotImplementedError):
+                part.CHECKS[kind](stub, reference=ref)
+
+    def test_stored_reference_is_in_step_with_the_solution(ref):
+        """Was the stored reference made for the current cases, by this solution?"""
+        fresh = part.make_reference(solutions())
+        assert set(fresh) <= set(ref)
+        for key, value in fresh.items():
+            np.testing.assert_allclose(ref[key], value, rtol=1e-12, atol=0, err_msg=key)
+
     def test_every_graded_kind_has_right_and_wrong_variants():
         """Is every graded function exercised, with several right ways of writing
         it, and do BASE and DIFFERENT fill every answer cell of the part?  (At
@@ -139,3 +163,25 @@ def tripwire(corpus, modules, right_parts, *, strings="words"):
 
     return {"test_right_parts_are_recognised": test_right_parts_are_recognised,
             "test_package_computes_no_answer": test_package_computes_no_answer}
+
+
+def table_tests(suite, *, hints, bad_arguments):
+    """The two tests of a part that run on tables of its own: ``hints``, a
+    list of (kind, wrong variant, regular expression of the hint its failure
+    must give on the visible cases), and ``bad_arguments``, a list of (call of
+    no arguments, regular expression of the argument its ValueError must
+    name).  Returns name -> test, for the test module's globals."""
+    @pytest.mark.parametrize("kind, fn, hint", hints)
+    def test_failure_names_the_bug(kind, fn, hint, ref):
+        """Does the failure explain the common bug it recognises, on the visible cases?"""
+        with pytest.raises(CheckFailure, match=hint):
+            suite.grade(kind, fn, ref, labels=("visible",))
+
+    @pytest.mark.parametrize("call, argument", bad_arguments)
+    def test_bad_arguments_raise(call, argument):
+        """Do misspelt options and wrong arguments fail loudly, naming the argument?"""
+        with pytest.raises(ValueError, match=argument):
+            call()
+
+    return {"test_failure_names_the_bug": test_failure_names_the_bug,
+            "test_bad_arguments_raise": test_bad_arguments_raise}

@@ -23,7 +23,7 @@ GRADED, ref, grade, caught, solutions = (SUITE.GRADED, SUITE.ref, SUITE.grade, S
 globals().update(SUITE.tests)   # the shared soundness tests (tests/part_suite.py)
 
 
-@pytest.mark.parametrize("kind, fn, hint", [
+HINTS = [
     ("bagging", V.bagging_permutation, "without replacement"),
     ("bagging", V.bagging_half_subsample, "a subsample of distinct rows is not one"),
     ("bagging", V.bagging_one_sample, "every model is trained on the same bootstrap sample"),
@@ -39,11 +39,23 @@ globals().update(SUITE.tests)   # the shared soundness tests (tests/part_suite.p
     ("ensemble_proba", V.ensemble_proba_geometric, "geometric mean.*a different ensemble"),
     ("ensemble_proba", V.ensemble_proba_last, "last model's probabilities only"),
     ("ensemble_proba", V.ensemble_proba_sum, "sum over the models"),
-])
-def test_failure_names_the_bug(kind, fn, hint, ref):
-    """Does the failure explain the common bug it recognises, on the visible cases?"""
-    with pytest.raises(CheckFailure, match=hint):
-        grade(kind, fn, ref, labels=("visible",))
+]
+
+BAD_ARGUMENTS = [
+    (lambda: checks.check_bagging(V.bagging_loop, cases="secret"), "cases"),
+    (lambda: checks.check_bagging(V.bagging_loop, cases=[]), "cases"),
+    (lambda: checks.check_ensemble_proba(V.ensemble_proba_stack,
+                                         cases=part.CASES["bagging"]["visible"]), "cases"),
+    (lambda: checks.check_ensemble_proba(np.zeros(3)), "ensemble_proba"),
+    (lambda: checks.check_bagging(None), "bagging"),
+    (lambda: part.check_bagging(V.bagging_loop, reference=None), "reference"),
+    (lambda: part.make_reference({}, ["not", "a", "dict"]), "cases"),
+    (lambda: part.BagCase("bad", 0, N=0, n_models=2), "N >= 1"),
+    (lambda: part.BagCase("bad", 0, N=5, n_models=0), "n_models >= 1"),
+    (lambda: part.ProbaCase("bad", 0, B=4, N=4), "B != N"),
+]
+globals().update(part_suite.table_tests(SUITE, hints=HINTS,
+                                        bad_arguments=BAD_ARGUMENTS))
 
 
 def test_a_failure_reports_index_and_values(ref):
@@ -65,34 +77,6 @@ def test_other_generators_pass_the_bagging_check(ref):
         grade("bagging", reversed_draws, ref)
 
 
-def test_not_implemented_propagates(ref):
-    """Does a stub's NotImplementedError reach the notebook unchanged?"""
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-    for kind in part.KINDS:
-        with pytest.raises(NotImplementedError):
-            part.CHECKS[kind](stub, reference=ref)
-
-
-@pytest.mark.parametrize("call, argument", [
-    (lambda: checks.check_bagging(V.bagging_loop, cases="secret"), "cases"),
-    (lambda: checks.check_bagging(V.bagging_loop, cases=[]), "cases"),
-    (lambda: checks.check_ensemble_proba(V.ensemble_proba_stack,
-                                         cases=part.CASES["bagging"]["visible"]), "cases"),
-    (lambda: checks.check_ensemble_proba(np.zeros(3)), "ensemble_proba"),
-    (lambda: checks.check_bagging(None), "bagging"),
-    (lambda: part.check_bagging(V.bagging_loop, reference=None), "reference"),
-    (lambda: part.make_reference({}, ["not", "a", "dict"]), "cases"),
-    (lambda: part.BagCase("bad", 0, N=0, n_models=2), "N >= 1"),
-    (lambda: part.BagCase("bad", 0, N=5, n_models=0), "n_models >= 1"),
-    (lambda: part.ProbaCase("bad", 0, B=4, N=4), "B != N"),
-])
-def test_bad_arguments_raise(call, argument):
-    """Do misspelt options and wrong arguments fail loudly, naming the argument?"""
-    with pytest.raises(ValueError, match=argument):
-        call()
-
-
 def test_the_reference_is_a_required_keyword():
     """Does the part's check refuse to run without a reference (practice binds it)?"""
     with pytest.raises(TypeError, match="reference"):
@@ -108,13 +92,6 @@ def test_right_answers_pass_many_fresh_draws():
             reference = part.make_reference(solutions(), cases)
             for v in V.CORRECT["bagging"]:
                 GRADED["bagging"].check({"bagging": v}, cases=cases, reference=reference)
-
-
-def test_random_cases_differ_between_seeds():
-    """Do two grading runs draw different inputs, and one seed the same?"""
-    a = part.random_cases(np.random.default_rng(1))
-    assert a != part.random_cases(np.random.default_rng(2))
-    assert part.random_cases(np.random.default_rng(1)) == a
 
 
 def test_the_bounds_are_as_documented():
@@ -147,14 +124,6 @@ def test_the_bounds_are_as_documented():
     # At most 4 statistics per case and 7 cases per run, each below DELTA.
     assert part.DELTA * 4 * 7 <= 1e-8
     assert n_stats > 0
-
-
-def test_stored_reference_is_in_step_with_the_solution(ref):
-    """Was the stored reference made for the current cases, by this solution?"""
-    fresh = part.make_reference(solutions())
-    assert set(fresh) <= set(ref)
-    for key, value in fresh.items():
-        np.testing.assert_allclose(ref[key], value, rtol=1e-12, atol=0, err_msg=key)
 
 
 def test_checks_are_bound_in_the_assignment_module():
@@ -220,7 +189,8 @@ RIGHT_PARTS = {
     "rows and labels of one draw": r"fit\(X\[idx\],y\[idx\]\)",
     "a mean over the models": r"mean\(np\.stack\(\[predict_proba",
 }
-globals().update(part_suite.tripwire(V, ['_ensembles.py', '_core.py'], RIGHT_PARTS, strings='drop'))
+globals().update(part_suite.tripwire(V, ["_ensembles.py", "_core.py"], RIGHT_PARTS,
+                                     strings="drop"))
 
 
 def test_expected_probabilities_come_from_the_reference(ref):

@@ -283,6 +283,6 @@ RIGHT_PARTS = {
     "a log-spaced grid": r"(geomspace|logspace)\(",
     "the number of trials kept": r"ceil\(keep\*",
 }
-globals().update(part_suite.tripwire(V, ['_search.py', '_core.py'], RIGHT_PARTS))
+globals().update(part_suite.tripwire(V, ["_search.py", "_core.py"], RIGHT_PARTS))
 
 
