@@ -11,61 +11,16 @@ from cs231n.checks import CheckFailure
 from cs231n.checks import _preprocessing as part
 from cs231n.checks import deep_nets as checks
 from cs231n.checks._core import quiet
-from cs231n.checks._core import reference as stored_reference
 import code_text
+import part_suite
 from variants import a4_deep_nets  # noqa: F401  (loads the parts by their paths)
 from variants import _a4_preprocessing as variants
 
 ROOT = Path(__file__).resolve().parents[1]
-GRADED = {g.kind: g for g in part.GRADED}
 V = variants
-
-
-@pytest.fixture(scope="module")
-def ref():
-    """The stored reference of the assignment (this part's keys)."""
-    return stored_reference(checks.AID)
-
-
-def grade(kind, fn, ref):
-    """Run the visible and the hidden checks, as a graded notebook does."""
-    for label in ("visible", "hidden"):
-        GRADED[kind].check({kind: fn}, cases=dict.fromkeys(part.KINDS, label), reference=ref)
-
-
-def caught(kind, fn, **kwargs):
-    try:
-        with quiet():
-            GRADED[kind].check({kind: fn}, **kwargs)
-    except CheckFailure:
-        return True
-    return False
-
-
-def _params(table):
-    return [pytest.param(kind, v, id=v.__name__) for kind, vs in table.items() for v in vs]
-
-
-@pytest.mark.parametrize("kind, fn", _params(variants.CORRECT))
-def test_correct_variant_passes(kind, fn, ref, capsys):
-    """Does a right function, however written, pass every check?"""
-    grade(kind, fn, ref)
-    assert capsys.readouterr().out.count("checks passed") == 2
-
-
-@pytest.mark.parametrize("kind, fn", _params(variants.WRONG))
-def test_wrong_variant_fails(kind, fn, ref):
-    """Does every bug of the catalogue lose its points?"""
-    with pytest.raises(CheckFailure):
-        grade(kind, fn, ref)
-
-
-def test_every_wrong_variant_is_caught_on_the_visible_cases(ref):
-    """Does every wrong variant already fail on the visible cases?"""
-    visible = dict.fromkeys(part.KINDS, "visible")
-    missed = [v.__name__ for kind, vs in variants.WRONG.items() for v in vs
-              if not caught(kind, v, cases=visible, reference=ref)]
-    assert missed == []
+SUITE = part_suite.soundness(part, V, checks.AID)
+GRADED, ref, grade, caught = SUITE.GRADED, SUITE.ref, SUITE.grade, SUITE.caught
+globals().update(SUITE.tests)   # the shared soundness tests (tests/part_suite.py)
 
 
 def test_every_graded_kind_has_right_and_wrong_variants():
