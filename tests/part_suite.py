@@ -1,4 +1,4 @@
-"""The soundness tests every check part of Assignment 5 runs on its corpus.
+"""The soundness tests a check part (Assignments 4-6) runs on its corpus.
 
 A part's test file (``tests/test_checks_<part>.py``) binds what
 ``soundness(part, V, aid)`` returns: the fixture ``ref`` (the stored
@@ -28,6 +28,14 @@ import code_text
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def variant_name(variant):
+    """A variant's name: a function's, or its parts' joined by '+' for a tuple
+    (forward, backward)."""
+    if isinstance(variant, tuple):
+        return "+".join(v.__name__ for v in variant)
+    return variant.__name__
+
+
 def soundness(part, corpus, aid, *, random_seeds=5):
     """The shared fixture, helpers and tests of ``part`` (a check part module)
     with ``corpus`` (its variants module); ``random_seeds`` sets of fresh
@@ -42,22 +50,32 @@ def soundness(part, corpus, aid, *, random_seeds=5):
     def solutions():
         return {kind: vs[0] for kind, vs in corpus.BASE.items()}
 
+    def fns(kind, fn):
+        """The student's functions a check of ``kind`` calls: ``fn`` and, for
+        a function that ``uses`` others (a backward its forward), the right
+        ones, or those of ``fn`` when it is a tuple (``*uses``, the function)."""
+        g = graded[kind]
+        if isinstance(fn, tuple):
+            return dict(zip((*g.uses, g.name), fn))
+        right = solutions()
+        return {**{name: right[name] for name in g.uses}, g.name: fn}
+
     def grade(kind, fn, ref, labels=("visible", "hidden")):
         """Run the checks of ``labels``, as a graded notebook does."""
         for label in labels:
-            graded[kind].check({kind: fn}, cases=dict.fromkeys(part.KINDS, label),
+            graded[kind].check(fns(kind, fn), cases=dict.fromkeys(part.KINDS, label),
                                reference=ref)
 
     def caught(kind, fn, **kwargs):
         try:
             with quiet():
-                graded[kind].check({kind: fn}, **kwargs)
+                graded[kind].check(fns(kind, fn), **kwargs)
         except CheckFailure:
             return True
         return False
 
     def params(table):
-        return [pytest.param(kind, v, id=v.__name__) for kind, vs in table.items()
+        return [pytest.param(kind, v, id=variant_name(v)) for kind, vs in table.items()
                 for v in vs]
 
     @pytest.mark.parametrize("kind, fn", params(corpus.CORRECT))
@@ -76,7 +94,7 @@ def soundness(part, corpus, aid, *, random_seeds=5):
     def test_every_wrong_variant_is_caught_on_the_visible_cases(ref):
         """Does a student see every bug of the catalogue fail before submitting?"""
         visible = dict.fromkeys(part.KINDS, "visible")
-        missed = [v.__name__ for kind, vs in corpus.WRONG.items() for v in vs
+        missed = [variant_name(v) for kind, vs in corpus.WRONG.items() for v in vs
                   if not caught(kind, v, cases=visible, reference=ref)]
         assert missed == []
 
@@ -90,8 +108,8 @@ def soundness(part, corpus, aid, *, random_seeds=5):
         with quiet():
             for kind, vs in corpus.CORRECT.items():
                 for v in vs:
-                    graded[kind].check({kind: v}, cases=cases, reference=reference)
-        missed = [v.__name__ for kind, vs in corpus.WRONG.items() for v in vs
+                    graded[kind].check(fns(kind, v), cases=cases, reference=reference)
+        missed = [variant_name(v) for kind, vs in corpus.WRONG.items() for v in vs
                   if not caught(kind, v, cases=cases, reference=reference)]
         assert missed == []
 
@@ -127,7 +145,7 @@ def soundness(part, corpus, aid, *, random_seeds=5):
         assert sum(s.in_tests for s in corpus.SAMPLES) <= 1
 
     return SimpleNamespace(
-        GRADED=graded, ref=ref, solutions=solutions, grade=grade, caught=caught,
+        GRADED=graded, ref=ref, solutions=solutions, grade=grade, caught=caught, fns=fns,
         tests={name: fn for name, fn in locals().items() if name.startswith("test_")})
 
 
