@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["read_notebook", "nbgrader_meta", "cell_source", "answer_cells", "code_cells",
-           "load_answers", "answers_of", "definitions", "imports_of", "split_regions",
+           "load_answers", "answers_of", "definitions", "imports_of", "setup_imports",
+           "split_regions",
            "defines", "definition_index",
            "strip_solution_markers", "hidden_lines", "SOLUTION", "HIDDEN_TESTS", "MARKERS",
            "REGIONS"]
@@ -239,12 +240,30 @@ def answers_of(notebook, *names):
     return tuple(ns[n] for n in names)
 
 
+def setup_imports(nb):
+    """The imports of the code cells of ``nb`` that are not answer cells
+    (``imports_of`` each; cells without imports left out), as
+    ``[(grade_id, source), ...]``.  A later notebook that takes an earlier
+    one's answers runs these first: an answer may use a name the earlier
+    notebook's setup cell imported (``sliding_window_view``)."""
+    out = []
+    for cell in code_cells(nb):
+        source = "" if cell["answer"] else imports_of(cell["source"])
+        if source:
+            out.append((cell["grade_id"], source))
+    return out
+
+
 def _run_answers(path, ns, *, only_definitions, errors=None):
     """Run the answer cells of the notebook at ``path`` in ``ns``, or only
-    their ``definitions``.  A failing cell raises; given an ``errors`` list, it
+    their ``definitions`` after the imports of its other cells
+    (``setup_imports``).  A failing cell raises; given an ``errors`` list, it
     is skipped and told there instead (the student's cell: the missing names
     tell)."""
-    for grade_id, source in answer_cells(read_notebook(path)):
+    nb = read_notebook(path)
+    for grade_id, source in setup_imports(nb) if only_definitions else ():
+        exec(compile(source, f"{path.name}[{grade_id}]", "exec"), ns)
+    for grade_id, source in answer_cells(nb):
         where = f"{path.name}[{grade_id}]"
         try:
             code = definitions(source, where) if only_definitions else source

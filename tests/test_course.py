@@ -306,6 +306,17 @@ def test_answers_of_loads_the_earlier_notebook_and_names_what_is_missing(tmp_pat
                       "print('the cell ran')\nwhile True:\n    pass")
     (double,) = answers_of("part1.ipynb", "double")
     assert double(1) == 2.5 and "the cell ran" not in capsys.readouterr().out
+    # The imports of the earlier notebook's other cells (its setup cell) run first:
+    # an answer may use what they bind.
+    nb = json.loads((tmp_path / "part1.ipynb").read_text())
+    nb["cells"].insert(0, {"cell_type": "code", "metadata": {},
+                           "source": "%matplotlib inline\nfrom math import fsum as total\n"
+                                     "print('the setup cell ran')"})
+    nb["cells"].append({"cell_type": "code", "source": "def add(xs):\n    return total(xs)",
+                        "metadata": {"nbgrader": {"solution": True, "grade_id": "add"}}})
+    (tmp_path / "part1.ipynb").write_text(json.dumps(nb))
+    (add,) = answers_of("part1.ipynb", "add")
+    assert add([0.1] * 10) == 1.0 and "the setup cell ran" not in capsys.readouterr().out
     # The instructor's loader runs an earlier notebook first when told to.
     _answers_notebook(tmp_path / "part1.ipynb", "def double(x):\n    return 2 * x")
     _answers_notebook(tmp_path / "part2.ipynb", "def quadruple(x):\n    return double(double(x))")

@@ -1168,7 +1168,8 @@ def test_every_test_cell_is_verified_outside_the_kernel(aid):
 def test_a_network_of_parts_is_checked_with_the_students_own_layers():
     """Does the integrity pass run the answer cells of backprop.ipynb before a
     TwoLayerNet built from them, as the student's kernel does: right layers
-    pass, a wrong one fails the network too, no backprop.ipynb fails it?"""
+    pass (also one that uses a name backprop.ipynb's setup cell imported), a
+    wrong one fails the network too, no backprop.ipynb fails it?"""
     aid = "a2_neural_net"
     judge = integrity.Judge.for_assignment(aid, ROOT / "solutions" / aid, seed=3)
     contract = registry.get(aid)
@@ -1181,10 +1182,19 @@ def test_a_network_of_parts_is_checked_with_the_students_own_layers():
         _answer(cell_code([variants_a2.relu_backward_no_mask], "relu_backward"),
                 "relu_backward") if c["metadata"]["nbgrader"]["grade_id"] == "relu_backward"
         else c for c in backprop["cells"]]})]
+    # A right relu_forward that uses a name backprop.ipynb's setup cell imported.
+    setup_import = [(name, {"cells": [
+        {"cell_type": "code", "metadata": {},
+         "source": "from numpy import maximum as np_maximum\n%matplotlib inline"}] + [
+        _answer("def relu_forward(x):\n    return np_maximum(x, 0), x", "relu_forward")
+        if c["metadata"]["nbgrader"]["grade_id"] == "relu_forward" else c
+        for c in backprop["cells"]]})]
     verdicts = {label: integrity.check_function(judge, graded, nb, watch=WATCH, before=before)
                 for label, before in [("right", right), ("wrong", wrong),
-                                      ("missing", [(name, None)])]}
+                                      ("missing", [(name, None)]),
+                                      ("setup-import", setup_import)]}
     assert verdicts["right"].passed, verdicts["right"].reason
+    assert verdicts["setup-import"].passed, verdicts["setup-import"].reason
     assert not verdicts["wrong"].passed and "dW1" in verdicts["wrong"].reason
     assert not verdicts["missing"].passed
     assert "affine_forward" in verdicts["missing"].reason

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..checks import CheckFailure
 from ..checks._core import quiet
-from ..notebook import code_cells, definition_index, definitions, imports_of, load_answers
+from ..notebook import (code_cells, definition_index, definitions, imports_of, load_answers,
+                         setup_imports)
 from .. import registry
 from . import protocol, sandbox, supervise
 
@@ -469,10 +470,15 @@ def check_notebook(judge, graded, nb, *, watch=(), limits=None, deadline=None, b
     # notebook imports), then the definitions of the earlier notebooks.
     prelude = [{"grade_id": f"given:{file}", "source": source, "answer": True}
                for file, source in judge.given]
-    prelude += [{"grade_id": f"{name}:{c['grade_id']}", "source": _definitions(c["source"]),
-                 "answer": True}
-                for name, earlier in before if earlier is not None
-                for c in code_cells(earlier) if c["answer"]]
+    # Each earlier notebook's setup imports come before its definitions: an
+    # answer there may use what its setup cell imported.
+    for name, earlier in before:
+        if earlier is not None:
+            prelude += [{"grade_id": f"{name}:imports:{grade_id}", "source": source,
+                         "answer": True} for grade_id, source in setup_imports(earlier)]
+            prelude += [{"grade_id": f"{name}:{c['grade_id']}",
+                         "source": _definitions(c["source"]), "answer": True}
+                        for c in code_cells(earlier) if c["answer"]]
     cells = prelude + code_cells(nb)
     targets = {}
     for name in {n for g in graded for n in _needs(g)}:
