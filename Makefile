@@ -85,6 +85,7 @@ bench: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_neural_net.py
 	$(BIN)/python tests/benchmarks/bench_optim.py
 	$(BIN)/python tests/benchmarks/bench_deep_nets.py
+	$(BIN)/python tests/benchmarks/bench_conv.py
 
 bench-grading: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_grading.py

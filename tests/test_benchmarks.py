@@ -94,6 +94,21 @@ def test_bench_deep_nets_prints_the_normalisation_layers_against_one_pass():
     assert "WARNING" not in out.replace("WARNING: not glibc", "")
 
 
+def test_bench_conv_prints_the_fast_convolution_against_its_matmul_and_the_loops():
+    out = run_benchmark("bench_conv.py", "--no-notebooks")
+    assert_lines(out, [rf"^one matmul w\.reshape\(F, -1\) @ cols \(32x27 @ 27x51200\) +{NUMBER} "
+                       rf"ms$",
+                       rf"^conv_forward_im2col +{NUMBER} ms +{NUMBER}x matmul \(target <= 2\)  "
+                       rf"(PASS|ABOVE TARGET)$",
+                       rf"^conv_forward_im2col \+ conv_backward_im2col +{NUMBER} ms$",
+                       rf"^naive forward \+ backward, N=2 scaled by 50/2 +{NUMBER} ms  speedup "
+                       rf"of im2col +{NUMBER}x \(target >= 50\)  (PASS|BELOW TARGET)  "
+                       rf"\(naive timed {NUMBER} s\)$",
+                       rf"^scipy\.signal\.correlate, 1600 calls +{NUMBER} ms  im2col forward is "
+                       rf"+{NUMBER}x faster$"])
+    assert "WARNING" not in out.replace("WARNING: not glibc", "")
+
+
 def test_bench_deep_nets_check_fails_when_batch_norm_is_wrong(tmp_path):
     """A batch norm that forgets beta is reported and fails --check."""
     folder = tmp_path / "a4_deep_nets"
@@ -124,7 +139,7 @@ def test_bench_optim_check_fails_when_a_rule_mutates_w(tmp_path):
 
 
 @pytest.mark.parametrize("bench", ["bench_linear.py", "bench_neural_net.py", "bench_optim.py",
-                                   "bench_deep_nets.py"])
+                                   "bench_deep_nets.py", "bench_conv.py"])
 def test_a_benchmark_without_solutions_says_so(tmp_path, bench):
     notebooks = [] if bench == "bench_linear.py" else ["--no-notebooks"]
     run = launch(bench, "--solutions", str(tmp_path), *notebooks)
