@@ -195,10 +195,6 @@ def _prefix(case):
     return f"conv{case.dims}d/{case.name}/"
 
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 def make_reference(solutions, cases=None):
     """Reference arrays from the solution's functions.
 
@@ -219,10 +215,7 @@ def make_reference(solutions, cases=None):
     (the filter flipped), ``cf_one_side`` (all padding before the input),
     ``cf_nobias`` (b = 0) and ``cf_dw_last`` (the last example alone).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict (random_cases(rng)), got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     size = solutions.get("conv_output_size")
     for case in cases.get("conv_output_size", ()) if size else ():

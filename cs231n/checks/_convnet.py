@@ -199,10 +199,7 @@ def make_reference(solutions, cases=None):
     -------
     dict of str -> ndarray
     """
-    if cases is None:
-        cases = {k: CASES[k]["visible"] + CASES[k]["hidden"] for k in CASES}
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict (random_cases(rng)), got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     cls = solutions.get("ThreeLayerConvNet")
     ref = {}
     for case in cases.get("ThreeLayerConvNet", ()) if cls else ():

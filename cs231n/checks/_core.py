@@ -574,6 +574,31 @@ def reference_dict(reference):
     return reference
 
 
+def reference_cases(table, cases, *, tables=None):
+    """The cases a part's ``make_reference`` works on.
+
+    Parameters
+    ----------
+    table : dict
+        The part's ``CASES``: name -> {"visible": [...], "hidden": [...]}.
+    cases : dict or None
+        kind -> list of cases (``random_cases(rng)``), returned as it is; None
+        for every visible and hidden case of ``table``.
+    tables : dict, optional
+        kind -> the name of its cases in ``table``, for a part whose kinds
+        share cases (a forward and its backward); by default each name of
+        ``table`` is a kind.
+    """
+    if cases is None:
+        tables = tables or {name: name for name in table}
+        return {kind: table[name]["visible"] + table[name]["hidden"]
+                for kind, name in tables.items()}
+    if not isinstance(cases, dict):
+        raise ValueError(f"cases must be a dict of kind -> list of cases (random_cases(rng)), "
+                         f"got {cases!r:.200}")
+    return cases
+
+
 def typed_cases(table, cases, types, kind):
     """``select_cases`` for a check whose cases are instances of ``types`` (a
     class or a tuple of classes), the grader's fresh ones ``random_cases(rng)[kind]``."""

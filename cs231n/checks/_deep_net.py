@@ -248,10 +248,7 @@ def make_reference(solutions, cases=None):
     -------
     dict of str -> ndarray
     """
-    if cases is None:
-        cases = {k: CASES[k]["visible"] + CASES[k]["hidden"] for k in CASES}
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict (random_cases(rng)), got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     for kind in INIT_KINDS:
         init = solutions.get(kind)

@@ -137,10 +137,7 @@ def make_reference(solutions, cases=None):
     solution's ``out_test``, ``dx_test``, ``train_scale``, ``grad_scale``
     and, at keep_prob 1, ``out_train``.
     """
-    if cases is None:
-        cases = {KEY: CASES[KEY]["visible"] + CASES[KEY]["hidden"]}
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict (random_cases(rng)), got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     fwd, bwd = solutions.get("dropout_forward"), solutions.get("dropout_backward")
     ref = {}
     for case in cases.get(KEY, ()) if fwd else ():

@@ -137,10 +137,6 @@ def _cases(kind, cases, reference):
     return typed_cases(CASES[kind], cases, CASE_TYPES[kind], kind)
 
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 # ----------------------------------------------------------- inputs from seeds
 
 def _bag_data(case):
@@ -215,10 +211,7 @@ def make_reference(solutions, cases=None):
     call received; the ensemble's probabilities) and a counterfactual
     (``cf_last``: the solution on the last model only, for a hint).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     bag = solutions.get("bagging")
     for case in cases.get("bagging", ()) if bag else ():

@@ -161,10 +161,6 @@ def _param(case):
     return {"stride": case.stride, "pad": case.pad}
 
 
-def _default_cases():
-    return {kind: CASES[KEY]["visible"] + CASES[KEY]["hidden"] for kind in KINDS}
-
-
 def _mixed_filter(w):
     """The filter a matmul applies when the column matrix's rows run over
     (offset, channel) while ``w.reshape(F, -1)`` runs over (channel, offset)."""
@@ -191,11 +187,7 @@ def make_reference(solutions, cases=None):
     inputs for the hints (``cf_flipped``, ``cf_mixed``, ``cf_no_bias``,
     ``cf_pad_end``, ``cf_pad_start``).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of ConvCase (random_cases), "
-                         f"got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases, tables=dict.fromkeys(KINDS, KEY))
     fwd, bwd = solutions.get("conv_forward_im2col"), solutions.get("conv_backward_im2col")
     seen = {}
     for kind in KINDS:

@@ -267,10 +267,6 @@ def _mix_case_inputs(kind, case):
 
 # ------------------------------------------------------------------ reference
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 def make_reference(solutions, cases=None):
     """Reference arrays from the solution's functions.
 
@@ -290,10 +286,7 @@ def make_reference(solutions, cases=None):
     mixup and cutmix store only alpha: their checks are structural, on inputs
     drawn from the case's seed.
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     smooth = solutions.get("smooth_labels")
     for case in cases.get("smooth_labels", ()) if smooth else ():

@@ -187,10 +187,6 @@ def _param(inputs, mode=None):
     return param
 
 
-def _default_cases():
-    return {layer: table["visible"] + table["hidden"] for layer, table in CASES.items()}
-
-
 def make_reference(solutions, cases=None):
     """Reference arrays from the solution's functions.
 
@@ -209,10 +205,7 @@ def make_reference(solutions, cases=None):
     the solution's outputs per call (``<layer>/<case>/<k>/out``, ...) and its
     outputs on changed inputs for the hints (``.../cf_*``).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of random_cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     fwd = solutions.get("batchnorm_forward")
     for case in cases.get("batchnorm", ()) if fwd else ():

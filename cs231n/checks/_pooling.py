@@ -211,11 +211,6 @@ def _bn_param(inputs, mode):
     return param
 
 
-def _default_cases():
-    return {kind: CASES[TABLE[kind]]["visible"] + CASES[TABLE[kind]]["hidden"]
-            for kind in KINDS}
-
-
 def _unique(cases, kinds):
     """The cases of ``kinds`` in ``cases``, each name once."""
     seen = {}
@@ -247,11 +242,7 @@ def make_reference(solutions, cases=None):
     ``sbn/<case>/<k>/out``, ``running_mean``, ``running_var`` and (train
     mode) ``dx``, ``dgamma``, ``dbeta``.
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases (random_cases), "
-                         f"got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases, tables=TABLE)
     ref = {}
     pool_kinds = [k for k in KINDS if TABLE[k] == "pool"]
     for case in _unique(cases, pool_kinds):

@@ -237,10 +237,6 @@ def _eps_kw(inputs):
 
 # ------------------------------------------------------------------ reference
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 def _c(*arrays):
     return [np.array(a) for a in arrays]
 
@@ -263,10 +259,7 @@ def make_reference(solutions, cases=None):
     the solution's outputs, and counterfactuals (``cf_*``: the solution's
     outputs on changed inputs, for the hints).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     fn = solutions.get("standardize")
     for case in cases.get("standardize", ()) if fn else ():

@@ -282,10 +282,6 @@ def _offsets(maps, H, W, pad):
 
 # ------------------------------------------------------------------ reference
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 def _run_stopping(cls, case, patience):
     """stops, best_epoch (-1: None), best_score after every call of the solution."""
     params = _stopping_params(case)
@@ -327,10 +323,7 @@ def make_reference(solutions, cases=None):
     moments), the catalogues of allowed flips and crops (index maps and
     offsets), and counterfactuals (``cf_*``: the solution on changed inputs).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     cls = solutions.get("EarlyStopping")
     for case in cases.get("EarlyStopping", ()) if cls else ():

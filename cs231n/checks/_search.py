@@ -333,10 +333,7 @@ def make_reference(solutions, cases=None):
     ``int(keep * n)`` trials of a truncated count, when that differs from the
     solution's count ``kept``, measured on a probe; ``cf_all``: every trial).
     """
-    if cases is None:
-        cases = {kind: CASES[kind]["visible"] + CASES[kind]["hidden"] for kind in KINDS}
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict (random_cases(rng)), got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     fn = solutions.get("log_uniform")
     for case in cases.get("log_uniform", ()) if fn else ():

@@ -260,10 +260,6 @@ def _bv_inputs(case):
 
 # ------------------------------------------------------------------ reference
 
-def _default_cases():
-    return {kind: table["visible"] + table["hidden"] for kind, table in CASES.items()}
-
-
 class _Recorder:
     """A ``fit_and_score`` that keeps a copy of what every call receives and
     returns a score depending on it (order-free over the rows).
@@ -334,10 +330,7 @@ def make_reference(solutions, cases=None):
     passed to ``fit_and_score`` and returned, ``bias2`` and ``variance``) and
     counterfactuals (``cf_*``: the solution on changed inputs, for the hints).
     """
-    if cases is None:
-        cases = _default_cases()
-    if not isinstance(cases, dict):
-        raise ValueError(f"cases must be a dict of kind -> list of cases, got {cases!r:.200}")
+    cases = _core.reference_cases(CASES, cases)
     ref = {}
     kfold = solutions.get("kfold_indices")
     for case in cases.get("kfold_indices", ()) if kfold else ():
