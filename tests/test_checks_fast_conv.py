@@ -190,3 +190,13 @@ def test_checks_work_through_the_graders_protocol(ref):
         with pytest.raises(CheckFailure):
             grade(kind, tuple(map(through_protocol, v)) if isinstance(v, tuple)
                   else through_protocol(v), ref)
+
+
+def test_every_draw_has_batches_of_two_or_more():
+    """A batch of one hides an output with its (N, F) axes swapped and a dw
+    not summed over the batch (the grader once passed the first when all three
+    fresh cases drew N = 1): do two of the fresh cases always have N >= 2?"""
+    for seed in range(300):
+        cases = part.random_cases(np.random.default_rng(seed))
+        for kind_cases in cases.values():
+            assert sum(case.N >= 2 for case in kind_cases) >= 2, seed

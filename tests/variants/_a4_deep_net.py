@@ -623,6 +623,7 @@ SAMPLES = [
         "bug-deep-net-biases-regularised",
         fills={"FullyConnectedNet": [FCRight, FCBiasesReg]},
         lose={"test_fully_connected_net"},
+        in_tests=False,
         note="FullyConnectedNet regularises the biases with the weights: the loss is wrong "
              "on every case with reg > 0, so its test cell loses; the init helpers keep "
              "their points."),

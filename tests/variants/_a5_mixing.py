@@ -452,6 +452,7 @@ SAMPLES = [
         "bug-cutmix-lam-as-weight",
         fills={"cutmix": [cutmix_lam_as_weight]},
         lose={"test_cutmix"},
+        in_tests=False,
         note="cutmix weighs the targets with the drawn lam instead of the share of the "
              "image the clipped, rounded box really covers: the check recovers every box "
              "from the pixels, so the targets disagree with the pasted area and only its "

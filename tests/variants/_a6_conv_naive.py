@@ -883,6 +883,25 @@ SAMPLES = [
              "hint naming the flip; the backward, checked on this forward's cache, computes "
              "the right gradients of the correlation and keeps its points."),
     Sample(
+        "bug-conv-padded-all-axes",
+        fills={"conv_forward_naive": [_fits, conv_forward_pad_all_axes]},
+        lose={"test_conv_forward_naive"},
+        in_tests=False,
+        note="conv_forward_naive pads with np.pad(x, pad), which adds zeros to the batch and "
+             "channel axes too: example n reads the padded example n - pad, so its test cell "
+             "loses; the backward, checked on this forward's cache (the input itself), keeps "
+             "its points."),
+    Sample(
+        "bug-conv-bias-per-pixel",
+        fills={"conv_forward_naive": [_fits, conv_forward_bias_broadcast]},
+        lose={"test_conv_forward_naive", "test_conv_backward_naive"},
+        in_tests=False,
+        note="conv_forward_naive adds the bias with out += b, which broadcasts b over the "
+             "last axis (one bias per column of pixels, where the sizes allow it, and an "
+             "error where they do not) instead of one per filter: its test cell loses, and "
+             "so does the backward's, checked on the caches of this forward, which raises "
+             "on most cases."),
+    Sample(
         "bug-conv-backward-stride-ignored",
         fills={"conv_backward_naive": [conv_backward_stride_ignored]},
         lose={"test_conv_backward_naive"},

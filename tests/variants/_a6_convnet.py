@@ -602,7 +602,7 @@ SAMPLES = [
         "bug-convnet-biases-regularised",
         fills={"ThreeLayerConvNet": [ConvNetRight, ConvNetBiasesReg]},
         lose={"test_three_layer_convnet"},
-        in_tests=False,  # make test grades a2's and a4's networks with regularised biases
+        in_tests=False,  # make test grades a2's network with regularised biases
         note="ThreeLayerConvNet regularises the biases with the weights: the loss is wrong "
              "on every case with reg > 0, so its test cell loses; the layers of the earlier "
              "notebooks keep their points."),

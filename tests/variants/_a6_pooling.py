@@ -637,6 +637,15 @@ SAMPLES = [
              "forward keeps its points. convnet.ipynb's network keeps its points: its ties "
              "are windows of ReLU zeros, whose gradient the ReLU's backward drops."),
     Sample(
+        "bug-max-pool-wrong-index",
+        fills={"max_pool_backward_naive": [max_pool_backward_row_col_swapped]},
+        lose={"test_max_pool_backward_naive", "test_three_layer_convnet"},
+        in_tests=False,
+        note="max_pool_backward_naive swaps the row and column of the maximum it routes the "
+             "gradient to: its test cell loses; the forward keeps its points, and "
+             "convnet.ipynb's network, built on this backward, gets wrong gradients for W1 "
+             "and b1 and loses too."),
+    Sample(
         "bug-max-pool-overwrites",
         fills={"max_pool_backward_naive": [max_pool_backward_overwrites]},
         lose={"test_max_pool_backward_naive"},

@@ -995,6 +995,7 @@ SAMPLES = [
         "bug-svm-modifies-x",
         fills={"svm_loss_vectorized": [svm_vectorised, svm_modifies_X]},
         lose={"test_svm_loss_vectorized"},
+        in_tests=False,
         note="svm_loss_vectorized shifts the caller's X in place but returns the right "
              "numbers: its test cell loses; training passes copies (X[idx]) to it, so "
              "test_best_val passes."),
@@ -1002,6 +1003,7 @@ SAMPLES = [
         "bug-softmax-no-shift",
         fills={"softmax_loss_naive": [softmax_no_shift]},
         lose={"test_softmax_loss_naive"},
+        in_tests=False,
         note="softmax_loss_naive does not subtract the maximum score, so exp overflows on "
              "large scores: only its test cell loses (training uses the vectorised loss)."),
     Sample(
