@@ -331,9 +331,7 @@ def _case_inputs(reference, case):
             if k.startswith(p + "in_")}, p
 
 
-def _worst(actual, expected, what):
-    i, got, exp = worst_index(actual, expected)
-    return f"largest difference at {what}{list(i)}: yours {got:.8g}, expected {exp:.8g}"
+_worst = _core.largest_difference
 
 
 # ----------------------------------------------------------- output size

@@ -374,6 +374,13 @@ def worst_index(actual, expected):
     return tuple(int(k) for k in i), float(actual[i]), float(expected[i])
 
 
+def largest_difference(actual, expected, what):
+    """The line a failure shows for two arrays: where they differ most
+    (``what`` and the index) and both values there."""
+    i, got, exp = worst_index(actual, expected)
+    return f"largest difference at {what}{list(i)}: yours {got:.8g}, expected {exp:.8g}"
+
+
 def first_hint(actual, candidates, rtol, atol):
     """The message of the first common-bug candidate that ``actual`` matches."""
     for value, message in candidates:

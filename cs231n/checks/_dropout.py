@@ -223,9 +223,7 @@ def _hint(actual, candidates, tol):
     return _core.first_hint(actual, candidates, **tol)
 
 
-def _worst(actual, expected, where):
-    i, got, exp = _core.worst_index(actual, expected)
-    return f"largest difference at {where}{list(i)}: yours {got:.8g}, expected {exp:.8g}"
+_worst = _core.largest_difference
 
 
 def _tolerance(n):
