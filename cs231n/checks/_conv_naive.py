@@ -32,9 +32,8 @@ from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 
-from ..gradient_check import numeric_grad_array
 from . import _core
-from ._core import (CheckFailure, call, close, expect_value_error, fail, first_hint,
+from ._core import (call, close, expect_value_error, fail, first_hint,
                     inputs_kept, passed, worst_index)
 
 __all__ = ["check_conv_output_size", "check_conv_forward_naive", "check_conv_backward_naive",
@@ -574,18 +573,7 @@ def _grads(result, name, shapes, label):
     return out
 
 
-def _numeric_at(forward, fname, args, param, *, pos, index, dout):
-    """Centred difference of ``sum(forward(...)[0] * dout)`` with respect to
-    ``args[pos][index]``, by the student's own forward; None if it fails."""
-    def f(v):
-        a = [np.array(t, dtype=np.float64) for t in args]
-        a[pos][index] = v[0]
-        return call(forward, fname, *a, dict(param))[0]
-    try:
-        start = np.array([args[pos][index]], dtype=np.float64)
-        return float(numeric_grad_array(f, start, dout)[0])
-    except (CheckFailure, ValueError, TypeError, IndexError, KeyError):
-        return None
+_numeric_at = _core.numeric_at
 
 
 def _check_backward(d, forward, backward, *, cases, reference):

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..gradient_check import numeric_grad_array
+
 REFERENCE_DIR = Path(__file__).with_name("reference")
 
 
@@ -379,6 +381,23 @@ def largest_difference(actual, expected, what):
     (``what`` and the index) and both values there."""
     i, got, exp = worst_index(actual, expected)
     return f"largest difference at {what}{list(i)}: yours {got:.8g}, expected {exp:.8g}"
+
+
+def numeric_at(forward, fname, args, param, *, pos, index, dout):
+    """Centred difference of ``sum(forward(*args, param)[0] * dout)`` with
+    respect to ``args[pos][index]`` (the arrays taken in float64), by the
+    student's own ``forward`` (a layer called with its param dict last), for a
+    failure that shows the numeric gradient beside a wrong analytic one; None
+    if the forward fails."""
+    def f(v):
+        a = [np.array(t, dtype=np.float64) for t in args]
+        a[pos][index] = v[0]
+        return call(forward, fname, *a, dict(param))[0]
+    try:
+        start = np.array([args[pos][index]], dtype=np.float64)
+        return float(numeric_grad_array(f, start, dout)[0])
+    except (CheckFailure, ValueError, TypeError, IndexError, KeyError):
+        return None
 
 
 def first_hint(actual, candidates, rtol, atol):
