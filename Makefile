@@ -28,10 +28,10 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 JOBS ?=
 
-.PHONY: lab test release validate reference grade samples demo bench bench-grading bench-busy clean help
+.PHONY: hub hub-stop lab test release validate reference grade samples demo bench bench-grading bench-busy clean help
 
 help:
-	@echo "make lab        open JupyterLab on assignments/ (installs .venv first)"
+	@echo "make lab        open JupyterLab on .lab/, your own copy of assignments/"
 	@echo "make test       run the whole test suite"
 	@echo "make release    regenerate assignments/ from solutions/ with nbgrader"
 	@echo "make validate   solutions pass all tests, released stubs fail them"
@@ -40,6 +40,9 @@ help:
 	@echo "                grade submitted/*/ASSIGNMENT: autograde, integrity pass, report"
 	@echo "make demo [ASSIGNMENT=a2_neural_net]"
 	@echo "                release, sample submissions, grade, report, all in .demo/ASSIGNMENT/"
+	@echo "make hub [STUDENTS=3] [PORT=8000]"
+	@echo "                the course on a JupyterHub on this machine (as root): accounts, exchange"
+	@echo "make hub-stop   stop it and every process of its accounts"
 	@echo "make bench      print the speed ratios of the vectorised code"
 	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
 	@echo "make bench-busy      notebooks beside busy numpy processes vs their fair share"
@@ -55,8 +58,27 @@ $(KERNEL): $(STAMP) Makefile
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n)" $(KERNEL_ENV)
 	touch $(KERNEL)
 
+# The proxy in front of JupyterHub, from the npm registry (cs231n/hub/package.json).
+PROXY := .hub/proxy/node_modules/.bin/configurable-http-proxy
+$(PROXY): cs231n/hub/package.json cs231n/hub/package-lock.json
+	mkdir -p .hub/proxy && chmod 700 .hub
+	cp cs231n/hub/package.json cs231n/hub/package-lock.json .hub/proxy/
+	cd .hub/proxy && npm ci --no-audit --no-fund --loglevel=error
+	touch $(PROXY)
+
+STUDENTS ?= 3
+PORT ?= 8000
+hub: $(KERNEL) $(PROXY)
+	$(BIN)/cs231n-course hub start --students $(STUDENTS) --port $(PORT)
+
+hub-stop: $(STAMP)
+	$(BIN)/cs231n-course hub stop
+
+# Students work in .lab/, a private copy of assignments/ that release never
+# touches; the server runs in the course root, where Validate finds
+# nbgrader_config.py (cs231n/lab.py; it adds --allow-root for root itself).
 lab: $(KERNEL)
-	cd $(CURDIR) && $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR)/assignments
+	cd $(CURDIR) && $(BIN)/cs231n-course lab --root $(CURDIR)
 
 test: $(KERNEL)
 	$(BIN)/python -m pytest

@@ -4,6 +4,7 @@
     cs231n-course validate [ASSIGNMENT...]   solutions pass, released stubs fail
     cs231n-course reference [ASSIGNMENT...]  recompute the checks' reference values
     cs231n-course grade ASSIGNMENT [--jobs N] grade every submission (see cs231n.grading)
+    cs231n-course lab [--prepare-only]       a student's copy in .lab/, JupyterLab on it
 
 Without ASSIGNMENT every assignment in ``solutions/`` is processed.  Each
 command acts on the course it is run in (the first folder holding
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import given, registry
+from . import given, lab, registry
 from .install import PACKAGE_ROOT, nbgrader_config, venv_env
 from .notebook import (MARKERS, REGIONS, cell_source, load_answers, nbgrader_meta,
                        read_notebook, split_regions)
@@ -323,6 +324,24 @@ def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=T
     return run
 
 
+def lab_command(*, root=ROOT, prepare_only=False, extra=()):
+    """A student's ``make lab``: copy the release into ``.lab/`` (see
+    ``cs231n.lab``), print what was copied and what changed, then replace
+    this process with JupyterLab on ``.lab/`` (unless ``prepare_only``)."""
+    try:
+        prepared = lab.prepare_lab(root)
+        for line in prepared.messages:
+            print(line)
+        if prepare_only:
+            return prepared
+        print(f"your work is in {prepared.dest}; `make release` never touches it")
+        lab.start_lab(root, extra=extra)
+    except lab.LabError as e:
+        raise CourseError(e.problems) from None
+    except OSError as e:
+        raise CourseError([f"could not prepare .lab/ or start JupyterLab: {e}"]) from None
+
+
 def compare_expected(run, expected):
     """Lines naming every sample whose grade, status or flags differ from
     ``expected`` (the samples' expected-<aid>.json): a flag too many is a
@@ -342,6 +361,38 @@ def compare_expected(run, expected):
         if r.status != want["status"]:
             problems.append(f"{student}: status {r.status} ({r.why}), expected {want['status']}")
     return problems
+
+
+def hub_command(args, root):
+    """``cs231n-course hub start|stop|status|remove``: prints what a person
+    needs (the address and the accounts on start)."""
+    from . import hub
+    hub_dir = (args.hub_dir or root / ".hub").resolve()
+    try:
+        if args.action == "start":
+            settings = hub.Settings(hub_dir=str(hub_dir), prefix=args.prefix,
+                                    students=args.students, port=args.port,
+                                    exchange=args.exchange or "", repo=str(root))
+            seconds = hub.start(settings)
+            print(f"hub started in {seconds:.1f} s: {settings.url}")
+            print(f"exchange: {settings.exchange}; instructor's course folder: "
+                  f"{settings.course_dir()}")
+            accounts = hub.accounts_of(settings)
+            for name in [settings.instructor, *settings.student_names]:
+                print(f"  {name:<28} password {accounts[name]}")
+            print("stop it with `make hub-stop` (cs231n-course hub stop)")
+            return
+        settings = hub.Settings.load(hub_dir)
+        if args.action == "stop":
+            killed = hub.stop(settings)
+            print(f"hub stopped ({len(killed)} leftover processes ended)")
+        elif args.action == "status":
+            print(hub.status(settings))
+        else:
+            hub.remove(settings)
+            print(f"hub stopped; accounts {settings.prefix}* and their homes removed")
+    except hub.HubError as e:
+        raise CourseError([str(e)]) from None
 
 
 def main(argv=None):
@@ -369,11 +420,29 @@ def main(argv=None):
     p.add_argument("assignment")
     p.add_argument("--dest", type=Path, default=None,
                    help="where <student>/<assignment>/ folders go (default: ROOT/submitted)")
+    p = sub.add_parser("hub", help="the course on a JupyterHub on this machine "
+                                  "(see cs231n.hub)", parents=[common])
+    p.add_argument("action", choices=["start", "stop", "status", "remove"])
+    p.add_argument("--students", type=int, default=3, help="student accounts (default 3)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="public port on 127.0.0.1; the next two are taken too (default 8000)")
+    p.add_argument("--prefix", default="cs231n-", help="prefix of the account names")
+    p.add_argument("--exchange", default=None,
+                   help="nbgrader exchange folder (default /srv/nbgrader/exchange)")
+    p.add_argument("--hub-dir", type=Path, default=None,
+                   help="the hub's state (default ROOT/.hub)")
     p = sub.add_parser("demo", help="release, sample submissions, grade, report, "
                                    "in .demo/ASSIGNMENT/", parents=[common])
     p.add_argument("assignment", nargs="?", default=next(iter(registry.assignments()), None))
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--no-progress", action="store_true")
+    p = sub.add_parser("lab", help="copy the release into .lab/ (never overwriting the "
+                                  "student's files) and open JupyterLab on it",
+                       parents=[common])
+    p.add_argument("--prepare-only", action="store_true",
+                   help="only bring .lab/ up to date with the release; start no server")
+    p.add_argument("jupyter_args", nargs="*", metavar="-- JUPYTER_ARG",
+                   help="more options for jupyter lab, after --")
     args = parser.parse_args(argv)
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -387,6 +456,10 @@ def main(argv=None):
         elif args.command == "demo":
             demo_command(args.assignment, jobs=args.jobs, root=root,
                          progress=not args.no_progress)
+        elif args.command == "lab":
+            lab_command(root=root, prepare_only=args.prepare_only, extra=args.jupyter_args)
+        elif args.command == "hub":
+            hub_command(args, root)
         elif args.command == "grade":
             grade_command(args.assignment, root=root, jobs=args.jobs, seed=args.seed,
                           progress=not args.no_progress)

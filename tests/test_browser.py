@@ -1,10 +1,13 @@
 """End to end: a student opens the released SVM notebook in JupyterLab.
 
-Starts JupyterLab from the repository's venv on a copy of ``assignments/``,
-drives Debian's Chromium with Playwright (no browser download), runs every cell
-of ``a1_linear/svm.ipynb`` and checks what a student would see: the released
-stub fails with ``NotImplementedError`` and nbgrader's Validate button sits in
-the notebook toolbar. A screenshot lands in the test's ``tmp_path``.
+Starts JupyterLab the way ``make lab`` does (``cs231n-course lab``, which
+copies the release into the private ``.lab/`` and serves that) in a copy of
+the course, drives Debian's Chromium with Playwright (no browser download),
+runs every cell of ``a1_linear/svm.ipynb`` and checks what a student would
+see: the released stub fails with ``NotImplementedError``, and nbgrader's
+Validate button sits in the notebook toolbar and reports the failing tests.
+The saved work lands in ``.lab/``, the release is left as it was. A
+screenshot lands in the test's ``tmp_path``.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``): without it the test
 is skipped, except under CI (``CI`` set), where it fails.
@@ -42,6 +45,7 @@ CHROMIUM_ARGS = [
 SERVER_START_S = 90
 PAGE_LOAD_S = 90
 RUN_ALL_S = 60
+VALIDATE_S = 120
 
 # True once the notebook's kernel is connected and idle. The status bar reads
 # "<kernel> | Idle" only then ("No Kernel | Initializing", "... | Connecting"
@@ -179,16 +183,16 @@ def chromium():
 
 @pytest.fixture
 def lab(tmp_path):
-    """A running JupyterLab on a copy of assignments/: ``(url, token)``."""
+    """JupyterLab started by `cs231n-course lab` (what `make lab` runs) in a
+    copy of the course: ``(url, token, course root)``."""
     if not (ASSIGNMENTS / NOTEBOOK).exists():
         pytest.fail(f"{ASSIGNMENTS / NOTEBOOK} is missing: run `make release` first")
-    root_dir = tmp_path / "assignments"
-    shutil.copytree(ASSIGNMENTS, root_dir)
-    # The server reads nbgrader_config.py from its working folder; the copy
-    # puts the course root (and any gradebook the extension creates) in tmp.
-    cwd = tmp_path / "course"
-    cwd.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", cwd)
+    # The copy holds the release and nbgrader_config.py (which the server
+    # reads from its working folder, the course root): the private .lab/ and
+    # any gradebook the extension creates stay in tmp.
+    course = tmp_path / "course"
+    shutil.copytree(ASSIGNMENTS, course / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
 
     env = dict(os.environ)
     for name in ["JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
@@ -201,39 +205,40 @@ def lab(tmp_path):
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    # The jupyter-lab of the environment running the tests (the repo's .venv).
-    jupyter_lab = Path(sys.executable).with_name("jupyter-lab")
-    if not jupyter_lab.exists():
-        pytest.fail(f"no {jupyter_lab}: install the course with `pip install -e '.[test]'`")
+    # The command line of the environment running the tests (the repo's .venv);
+    # it copies the release into .lab/ and then becomes `jupyter lab` (exec),
+    # so proc is the server itself.
+    cli = Path(sys.executable).with_name("cs231n-course")
+    if not cli.exists():
+        pytest.fail(f"no {cli}: install the course with `pip install -e '.[test]'`")
     port, token = free_port(), secrets.token_hex(16)
     cmd = [
-        str(jupyter_lab),
+        str(cli), "lab", "--root", str(course), "--",
         "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root_dir}",
         # No calls home from the server or the page.
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
     log = tmp_path / "jupyter-lab.log"
     base_url = f"http://127.0.0.1:{port}"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         wait_for_status(proc, base_url, token, log, SERVER_START_S)
-        yield base_url, token
+        yield base_url, token, course
     finally:
         stop_server(proc, base_url, token)
         print(f"jupyter lab log: {log}")
 
 
 def test_released_svm_notebook_runs_in_jupyterlab(chromium, lab, tmp_path):
-    """Does the released SVM notebook open in JupyterLab, fail at the stub, and offer Validate?"""
+    """Does the released SVM notebook open in JupyterLab from the student's
+    .lab/, fail at the stub, and does Validate report the failing tests and
+    save the work in .lab/, never in the release?"""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -243,7 +248,11 @@ def test_released_svm_notebook_runs_in_jupyterlab(chromium, lab, tmp_path):
         except PlaywrightTimeout:
             pytest.fail(f"{what} within {timeout} s (screenshot: {shot})")
 
-    base_url, token = lab
+    base_url, token, course = lab
+    released = (course / "assignments" / NOTEBOOK).read_bytes()
+    assert released == (ASSIGNMENTS / NOTEBOOK).read_bytes()
+    mine = course / ".lab" / NOTEBOOK
+    assert mine.read_bytes() == released, "`cs231n-course lab` did not copy the release"
     shot = tmp_path / "jupyterlab.png"
     page = None
     with sync_playwright() as pw:
@@ -277,6 +286,25 @@ def test_released_svm_notebook_runs_in_jupyterlab(chromium, lab, tmp_path):
             assert validate.count() == 1, "no nbgrader Validate button in the notebook toolbar"
             assert validate.is_visible(), "the nbgrader Validate button is hidden"
             assert validate.inner_text().strip() == "Validate"
+
+            # Validate saves the notebook, then nbgrader runs it on the server
+            # (with the course's nbgrader_config.py, read from the server's
+            # working folder) and shows the failing tests.
+            validate.click()
+            wait("Validate did not report", "() => document.querySelector("
+                 "'#validation-message') !== null", VALIDATE_S)
+            message = page.locator("#validation-message")
+            assert "validation-failed" in message.get_attribute("class"), (
+                "Validate did not report failing tests on the stub:\n"
+                + message.inner_text()[:2000])
+            assert "NotImplementedError" in message.inner_text()
+            page.locator(".jp-Dialog .jp-mod-accept").click()
+
+            saved = json.loads(mine.read_text())
+            assert any(c.get("outputs") for c in saved["cells"]), (
+                f"Validate did not save the outputs into {mine}")
+            assert (course / "assignments" / NOTEBOOK).read_bytes() == released, (
+                "the student's work was written into the release")
         finally:
             try:
                 if page is not None:
