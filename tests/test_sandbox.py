@@ -600,3 +600,46 @@ def test_nbgrader_autograde_runs_the_sandboxed_kernel(tmp_path):
         sandbox.kernel_violations_log(policy_file))]
     assert paths == [str(secret)]
     sandbox.cleanup_stale_cgroups()
+
+
+@pytest.mark.parametrize("returncode, stderr, failed", [
+    (1, b"bwrap: Can't fork for pid 1: Resource temporarily unavailable\n", True),
+    (1, b"\nbwrap: execvp python: No such file or directory\n", True),
+    (1, b"Traceback (most recent call last):\n...\nbwrap: said the student\n", False),
+    (0, b"bwrap: a warning\n", False),
+    (-9, b"bwrap: Can't fork\n", False),
+])
+def test_sandbox_failed_is_bubblewraps_own_failure(returncode, stderr, failed):
+    """Is only bubblewrap's own set-up failure (its message first, status 1)
+    taken for a failure of the grading machine?"""
+    from cs231n.grading.supervise import RunResult
+    assert RunResult(returncode, stderr=stderr).sandbox_failed() is failed
+
+
+def test_a_failed_sandbox_stops_the_student_not_the_verdict():
+    """A sandbox that cannot start is the grader's error: it propagates
+    (the pipeline zeroes the student with a grader error and says to grade
+    again) instead of failing the function as if the student's code died."""
+    from types import SimpleNamespace
+
+    from cs231n.grading import integrity
+
+    def check(fns, **kwargs):
+        try:
+            fns["f"](1)
+        except integrity.SandboxFailed as e:
+            raise integrity.CheckFailure("f failed") from e
+
+    class Dead:
+        closed = False
+        encode_args = encode_kwargs = staticmethod(lambda a: a)
+
+        def request(self, req, timeout=None):
+            raise integrity.SandboxFailed("bwrap: Can't fork")
+
+    graded = SimpleNamespace(name="f", uses=(), check=check)
+    judge = SimpleNamespace(trusted={}, cases=None, reference=None)
+    result = integrity.FunctionResult("f", "nb.ipynb", "test_f", passed=False)
+    with pytest.raises(integrity.SandboxFailed):
+        integrity._check_one(judge, graded, Dead(), result)
+    assert not result.passed and not result.reason

@@ -42,6 +42,12 @@ class WorkerDied(Exception):
     """The process running the student's code stopped answering."""
 
 
+class SandboxFailed(RuntimeError):
+    """The sandbox could not start at all (``RunResult.sandbox_failed``): the
+    grading of that student stops with a grader error, never a verdict on
+    the submission."""
+
+
 @dataclass
 class FunctionResult:
     """The integrity verdict on one graded function of one submission, or on
@@ -132,6 +138,11 @@ class Worker:
                              f"{timeout:g} s (an endless loop?)") from None
         except (EOFError, BrokenPipeError, OSError):
             result = self.close()
+            if result is not None and result.sandbox_failed():
+                raise SandboxFailed(
+                    f"the sandbox could not start the student's code ({result.describe()}): "
+                    "a problem of the grading machine, not of the submission; grade again"
+                ) from None
             raise WorkerDied(f"the process running {req.get('name') or 'it'} ended: "
                              f"{result.describe() if result else 'no details'}") from None
         except protocol.ProtocolError as e:
@@ -552,8 +563,12 @@ def _check_one(judge, graded, worker, result):
             result.value = float(value)
     except NotImplementedError:
         result.reason = f"{graded.name} is not implemented (raises NotImplementedError)"
+    except SandboxFailed:
+        raise
     except CheckFailure as e:
         cause = e.__cause__
+        if isinstance(cause, SandboxFailed):
+            raise cause
         result.value = getattr(e, "value", None)
         if isinstance(cause, WorkerDied):
             result.reason = str(cause)

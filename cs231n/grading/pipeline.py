@@ -372,6 +372,10 @@ def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=Non
         result.reasons.append("in the notebook: " + sandbox.describe_violations(violations))
 
     _combine(result, course, aid, nb_scores, verdicts)
+    late = lateness(course, aid, sid)
+    if late:
+        result.flags.append("late")
+        result.reasons.append(late)
     result.flags = sorted(set(result.flags))
     result.seconds = time.perf_counter() - start
     return result
@@ -469,6 +473,9 @@ def _autograde_runs(folder, result, notebooks, run):
                 result.flags.append("timed-out")
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in kept.items():
+        # nbgrader leaves its output read-only (0444): only root could write
+        # over it, an instructor's grader must replace it.
+        (folder / name).unlink(missing_ok=True)
         (folder / name).write_bytes(data)
     if why or not kept:
         result.status = "failed"
@@ -489,6 +496,25 @@ def _nbgrader_scores(course, aid, sid):
             for grade in nb.grades:
                 scores[(nb.name + ".ipynb", grade.name)] = grade.auto_score
     return scores
+
+
+def lateness(course, aid, sid):
+    """A sentence when the submission came after the assignment's due date
+    (nbgrader's ``timestamp.txt`` against the due date set in formgrader or
+    ``nbgrader db assignment add --duedate``), else "".  A late-submission
+    penalty, if the course configures one, is nbgrader's (``LateSubmissionPlugin``)."""
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(course.db_url) as gb:
+        try:
+            sub = gb.find_submission(aid, sid)
+        except MissingEntry:
+            return ""
+        seconds, stamp, due = sub.total_seconds_late, sub.timestamp, sub.duedate
+    if not seconds or seconds <= 0:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    return (f"late: submitted {stamp:%Y-%m-%d %H:%M} UTC, {hours} h {rest // 60} min after "
+            f"the due date {due:%Y-%m-%d %H:%M} UTC")
 
 
 def graded_cells(course, aid):

@@ -219,6 +219,11 @@ class Policy:
 
 # ------------------------------------------------------------------ limits
 
+# Tasks a non-root grader's other sandboxes may start after this one: see
+# apply_limits.
+PARALLEL_TASKS = 256
+
+
 def apply_limits(limits):
     """Set the rlimits of ``limits`` on this process (inherited by the sandbox).
 
@@ -226,17 +231,47 @@ def apply_limits(limits):
     ignores SIGXCPU is killed.
     """
     import resource
+    # RLIMIT_NPROC counts every task of the user, not of this process: as an
+    # instructor (not root), the grader's own processes, other students'
+    # sandboxes and the instructor's Jupyter server count too, and a limit of
+    # ``processes`` would stop bubblewrap from forking at all.  The limit is
+    # then ``processes`` beyond what the user runs now, with room for the
+    # sandboxes started in parallel after this one (a looser bound than
+    # root's pids cgroup, which counts this sandbox alone).
+    tasks = limits.processes
+    if os.geteuid() != 0:
+        tasks += user_tasks() + PARALLEL_TASKS
     for which, soft, hard in [
             (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
             (resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
             (resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes),
-            (resource.RLIMIT_NPROC, limits.processes, limits.processes),
+            (resource.RLIMIT_NPROC, tasks, tasks),
             (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
             (resource.RLIMIT_CORE, 0, 0)]:
         _, old_hard = resource.getrlimit(which)
         if old_hard != resource.RLIM_INFINITY and os.geteuid() != 0:
             soft, hard = min(soft, old_hard), min(hard, old_hard)
         resource.setrlimit(which, (soft, hard))
+
+
+def user_tasks(uid=None):
+    """Tasks (processes and threads) of ``uid`` (this process's real user)
+    on the machine: what ``RLIMIT_NPROC`` counts."""
+    uid = os.getuid() if uid is None else uid
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as f:
+                status = f.read().split(b"\n")
+        except OSError:
+            continue
+        fields = dict(line.split(b":", 1) for line in status if b":" in line)
+        with contextlib.suppress(KeyError, ValueError, IndexError):
+            if int(fields[b"Uid"].split()[0]) == uid:
+                count += int(fields[b"Threads"])
+    return count
 
 
 # ------------------------------------------------------------------ cgroups

@@ -66,6 +66,14 @@ class RunResult:
             out.append("sandbox-violation")
         return out
 
+    def sandbox_failed(self):
+        """Did bubblewrap itself fail to set the sandbox up (its own message,
+        ``bwrap: ...``, before the guest ran), as when the machine refuses it
+        a process?  Not the submission's doing: the grader reports it as its
+        own error."""
+        first = self.stderr.lstrip().split(b"\n", 1)[0]
+        return self.returncode == 1 and first.startswith(b"bwrap: ")
+
     def describe_violations(self):
         """One line naming what was refused or reported ("" when nothing was)."""
         return describe_violations(self.violations)
