@@ -59,5 +59,9 @@ c.GenerateFeedback.preprocessors = [
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[A-Za-z0-9.@-]+)_(?P<file_id>[^/]+\.ipynb)$")
 
+# Collecting from an exchange (the course hub, `make hub`): only a student's
+# own submission counts, at the time it really arrived (cs231n/hub/exchange.py).
+c.ExchangeFactory.collect = "cs231n.hub.exchange.CheckedCollect"
+
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"

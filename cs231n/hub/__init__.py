@@ -43,7 +43,8 @@ from pathlib import Path
 
 from ..install import PACKAGE_ROOT
 
-__all__ = ["HubError", "Settings", "start", "stop", "status", "remove", "accounts_of"]
+__all__ = ["HubError", "Settings", "prepare", "start", "stop", "status", "remove",
+           "accounts_of", "leftover_processes", "remove_accounts"]
 
 HERE = Path(__file__).resolve().parent
 CONFIG_FILE = HERE / "jupyterhub_config.py"
@@ -155,6 +156,7 @@ def ensure_accounts(settings):
     if os.geteuid() != 0:
         raise HubError("the hub makes system accounts and runs each person's server as that "
                        "person: run it as root (sudo make hub)")
+    Path(settings.hub_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     path = Path(settings.hub_dir) / "accounts.json"
     known = accounts_of(settings)
     for name in [settings.instructor, *settings.student_names]:
@@ -176,6 +178,14 @@ def ensure_accounts(settings):
     path.write_text(json.dumps(known, indent=1))
     os.chmod(path, 0o600)
     return known
+
+
+def is_course_account(name):
+    """Is ``name`` a system user this course made?"""
+    try:
+        return pwd.getpwnam(name).pw_gecos == MARK
+    except KeyError:
+        return False
 
 
 def course_accounts(prefix):
@@ -299,6 +309,18 @@ def open_path_to(path):
     return opened
 
 
+def prepare(settings):
+    """Everything but the hub process: the accounts, the exchange and the
+    course, the repository closed to students, the course's Python open to
+    them.  Prints what it changed outside the hub's own folders."""
+    ensure_accounts(settings)
+    setup_course(settings)
+    close_repository(settings.repo)
+    for folder in open_path_to(os.path.realpath(settings.python)):
+        print(f"opened {folder} for traversal by others (o+x, no listing): the students' "
+              "servers run the course's Python below it")
+
+
 # ------------------------------------------------------------------ processes
 
 def _free(port):
@@ -361,12 +383,7 @@ def start(settings, *, wait=START_TIMEOUT):
         if not _free(port):
             raise HubError(f"port {port} on 127.0.0.1 is taken: choose another --port "
                            "(the hub uses it and the next two)")
-    ensure_accounts(settings)
-    setup_course(settings)
-    close_repository(settings.repo)
-    for folder in open_path_to(os.path.realpath(settings.python)):
-        print(f"opened {folder} for traversal by others (o+x, no listing): the students' "
-              "servers run the course's Python below it")
+    prepare(settings)
     (hub_dir / "settings.json").write_text(json.dumps(asdict(settings), indent=1))
     log = open(hub_dir / "jupyterhub.log", "ab")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
