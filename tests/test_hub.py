@@ -319,6 +319,12 @@ def test_hub_roles_and_clean_stop(course, names):
     extension gone, lab extensions disabled), the instructor's has it; a
     student cannot open another's server; stopping leaves no process."""
     import requests
+    try:
+        hub.find_proxy()
+    except hub.HubError as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(e))
     seconds = hub.start(course)
     accounts = hub.accounts_of(course)
     base = course.url.rstrip("/")
