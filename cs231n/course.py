@@ -273,6 +273,11 @@ def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
           f"histogram:    {run.histogram}\n"
           f"feedback:     {Path(root) / 'feedback'}/<student>/{aid}/\n"
           f"{len(run.results)} submissions in {run.seconds:.0f} s")
+    broken = [r.student for r in run.results if r.why.startswith("grader error")]
+    if broken:
+        raise CourseError([f"grader error on {len(broken)} submissions ({', '.join(broken)}): "
+                           "their autograded scores are 0 until graded again (the table says "
+                           "why)"])
     return run
 
 

@@ -494,3 +494,27 @@ def test_the_course_kernel_runs_numpy_with_one_blas_thread():
     assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), spec.argv
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         assert (spec.env or {}).get(name) == "1", (name, spec.env)
+
+
+@pytest.mark.parametrize("why, fails", [("grader error: SandboxFailed: bwrap", True),
+                                        ("svm.ipynb: the kernel died", False)])
+def test_grade_exits_nonzero_on_a_grader_error(monkeypatch, capsys, why, fails):
+    """Does `cs231n-course grade` end with an error naming the students the
+    grader could not grade (their scores are 0 until graded again), and
+    succeed when every failure was the submission's own?"""
+    from types import SimpleNamespace
+
+    from cs231n.course import CourseError, grade_command
+    from cs231n.grading import pipeline
+    run = SimpleNamespace(results=[pipeline.StudentResult("ann"),
+                                   pipeline.StudentResult("bob", status="failed", why=why)],
+                          csv="g.csv", report="r.md", histogram="h.png", seconds=1.0)
+    monkeypatch.setattr(pipeline, "grade", lambda *a, **k: run)
+    monkeypatch.setattr(pipeline, "grade_table", lambda r: "the table")
+    aid = course.assignments(ROOT)[0]
+    if fails:
+        with pytest.raises(CourseError, match=r"grader error on 1 submissions \(bob\)"):
+            grade_command(aid, root=ROOT)
+    else:
+        assert grade_command(aid, root=ROOT) is run
+    assert "the table" in capsys.readouterr().out

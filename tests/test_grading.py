@@ -619,6 +619,30 @@ def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course, monkeypa
     assert _scores(course, "sam")[1] == result.score
 
 
+@pytest.mark.parametrize("failures, status", [(1, "graded"), (2, "failed")])
+def test_a_sandbox_that_failed_is_tried_once_more(gradebook_course, monkeypatch,
+                                                  failures, status):
+    """When the machine refuses a sandbox (SandboxFailed), is the student
+    graded once more, and only once, before it counts as a grader error?"""
+    import queue
+    from cs231n.grading import integrity, pipeline
+    calls = []
+
+    def flaky(course, aid, sid, *args, **kwargs):
+        calls.append(sid)
+        if len(calls) <= failures:
+            raise integrity.SandboxFailed("bwrap: Can't fork")
+        return pipeline.StudentResult(sid)
+    monkeypatch.setattr(pipeline, "grade_student", flaky)
+    monkeypatch.setattr(pipeline, "SANDBOX_RETRY_PAUSE", 0)
+    autograders = queue.Queue()
+    autograders.put("the autograder")
+    result = pipeline._safe_grade(gradebook_course, "a1", "sam", judge=None, kernel_dir=None,
+                                  autograders=autograders, limits=None, threads=None)
+    assert calls == ["sam", "sam"] and result.status == status
+    assert ("Can't fork" in result.why) is (status == "failed")
+
+
 class _Clock:
     def __init__(self):
         self.now = 1000.0

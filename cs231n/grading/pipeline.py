@@ -49,6 +49,7 @@ AUTOGRADE_TIMEOUT = 900        # seconds for one student's nbgrader autograde, a
 BUDGET_SPENT = "the student's time budget was spent"
 FEEDBACK_TIMEOUT = 1800       # seconds for the generate_feedback run of the class
 STUDENT_FEEDBACK_TIMEOUT = 120  # seconds for one student's feedback, retried alone
+SANDBOX_RETRY_PAUSE = 5       # seconds before grading a student again whose sandbox failed
 
 
 def sandbox_limits(limits, *, threads=None):
@@ -828,8 +829,16 @@ def _safe_grade(course, aid, sid, *, judge, kernel_dir, autograders, limits, thr
     """
     autograder = autograders.get()
     try:
-        return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
-                             autograder=autograder, limits=limits, threads=threads)
+        try:
+            return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
+                                 autograder=autograder, limits=limits, threads=threads)
+        except integrity.SandboxFailed:
+            # The machine refused a sandbox a process (for an instructor who
+            # is not root, another sandbox's fork bomb counts against the same
+            # user): once more, after a pause.
+            time.sleep(SANDBOX_RETRY_PAUSE)
+            return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
+                                 autograder=autograder, limits=limits, threads=threads)
     except Exception as e:
         why = f"grader error: {type(e).__name__}: {e}"
         result = StudentResult(sid, status="failed", why=why)

@@ -228,6 +228,9 @@ def _jupyter_config(home, owner, *, instructor, nbgrader_lines):
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     server = {name: instructor for name in INSTRUCTOR_ONLY_SERVER}
     lab = {name: not instructor for name in INSTRUCTOR_ONLY_LAB}
+    # No "get notified about Jupyter news?" popup: the servers do not fetch
+    # news (jupyterhub_config.py), and a class has no use for the question.
+    lab["@jupyterlab/apputils-extension:announcements"] = True
     _write_owned(jupyter / "jupyter_server_config.json",
                  json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=1), owner)
     _write_owned(jupyter / "labconfig" / "page_config.json",
@@ -463,8 +466,10 @@ def stop(settings, *, wait=30):
     pid = _pid(settings.hub_dir)
     if pid:
         os.killpg(pid, signal.SIGTERM)
+        # The hub deletes its pid file before it has quite ended: wait for
+        # the process itself.
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and _pid(settings.hub_dir):
+        while time.monotonic() < deadline and _running(pid):
             time.sleep(0.2)
     killed = leftover_processes(settings)
     for left in killed:

@@ -45,6 +45,9 @@ c.PAMAuthenticator.open_sessions = False
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
+# No news fetched from the internet, no update checks.
+c.Spawner.args = ["--LabApp.news_url=None",
+                  "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
