@@ -370,3 +370,24 @@ def test_hub_roles_and_clean_stop(course, names):
         hub.stop(course)
     assert hub.leftover_processes(course) == []
     assert seconds < hub.START_TIMEOUT
+
+
+def test_a_link_in_a_home_leads_no_write_elsewhere(course, names, capsys):
+    """A student who turns ~/.jupyter into a link to a folder of root's gets
+    nothing written there when the hub is set up again (root writes in a
+    home as its owner), and the hub still starts for the others."""
+    two = names[2]
+    target = Path(course.extra["base"]) / "roots-folder"
+    target.mkdir(mode=0o755)
+    home = Path(f"/home/{two}")
+    saved = home / "jupyter-saved"
+    as_user(two, "mv", home / ".jupyter", saved)
+    as_user(two, "ln", "-s", target, home / ".jupyter")
+    try:
+        hub.prepare(course)
+        assert list(target.iterdir()) == []
+        assert f"the Jupyter configuration of {two} was not written" in capsys.readouterr().out
+        assert (Path(f"/home/{names[1]}") / ".jupyter" / "nbgrader_config.py").is_file()
+    finally:
+        (home / ".jupyter").unlink()
+        as_user(two, "mv", saved, home / ".jupyter")

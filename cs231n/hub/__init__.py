@@ -25,6 +25,7 @@ with the passwords, the settings ``jupyterhub_config.py`` reads) is in
 ``.hub/`` (git-ignored, readable by root only).  The exchange is nbgrader's
 default ``/srv/nbgrader/exchange`` unless ``--exchange`` says otherwise.
 """
+import contextlib
 import json
 import os
 import pwd
@@ -203,12 +204,45 @@ def remove_accounts(prefix):
 
 # ------------------------------------------------------------------ course files
 
-def _write_owned(path, text, owner, mode=0o644):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    os.chmod(path, mode)
+# Run as the user whose home it writes in (see _write_as).
+_WRITE_FILES = """
+import json, os, sys
+for path, text in json.load(sys.stdin).items():
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+"""
+
+
+def _write_as(owner, files):
+    """Write ``files`` (``{path: text}``) as the user ``owner``: a person
+    controls their own home, and a link they made there must never lead a
+    write of root's elsewhere (``~/.jupyter`` pointing at ``/etc``)."""
+    run = subprocess.run([sys.executable, "-I", "-c", _WRITE_FILES], input=json.dumps(files),
+                         text=True, capture_output=True, user=owner.pw_uid,
+                         group=owner.pw_gid, extra_groups=[], cwd=owner.pw_dir,
+                         env={"HOME": owner.pw_dir, "PATH": "/usr/bin:/bin"})
+    if run.returncode != 0:
+        # Their own doing (a link to where they may not write, a full disk):
+        # said, and the hub starts for everyone else.
+        tail = (run.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"warning: the Jupyter configuration of {owner.pw_name} was not written "
+              f"({tail[:300]}): their server starts without it")
+
+
+def _own_folder(path, owner, mode):
+    """Make ``path`` a folder of ``owner`` with ``mode``, or check that it is
+    one: a link, or a folder someone else made (in the world-writable
+    exchange), is refused, never followed."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid not in (owner.pw_uid, 0):
+        raise HubError(f"{path} is not a folder of {owner.pw_name} (a link, or made by uid "
+                       f"{info.st_uid}): remove it and start again")
     os.chown(path, owner.pw_uid, owner.pw_gid)
+    os.chmod(path, mode)
 
 
 def _chown_tree(top, owner):
@@ -223,21 +257,19 @@ def _jupyter_config(home, owner, *, instructor, nbgrader_lines):
     labextension disable --level=user`` and ``jupyter server extension
     disable --user`` write)."""
     jupyter = Path(home) / ".jupyter"
-    for folder in (jupyter, jupyter / "labconfig"):
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
     server = {name: instructor for name in INSTRUCTOR_ONLY_SERVER}
     lab = {name: not instructor for name in INSTRUCTOR_ONLY_LAB}
     # No "get notified about Jupyter news?" popup: the servers do not fetch
     # news (jupyterhub_config.py), and a class has no use for the question.
     lab["@jupyterlab/apputils-extension:announcements"] = True
-    _write_owned(jupyter / "jupyter_server_config.json",
-                 json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=1), owner)
-    _write_owned(jupyter / "labconfig" / "page_config.json",
-                 json.dumps({"disabledExtensions": lab}, indent=1), owner)
-    _write_owned(jupyter / "nbgrader_config.py",
-                 "c = get_config()  # noqa: F821\n" + "".join(f"{line}\n" for line in
-                                                         nbgrader_lines), owner)
+    _write_as(owner, {
+        str(jupyter / "jupyter_server_config.json"):
+            json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=1),
+        str(jupyter / "labconfig" / "page_config.json"):
+            json.dumps({"disabledExtensions": lab}, indent=1),
+        str(jupyter / "nbgrader_config.py"):
+            "c = get_config()  # noqa: F821\n" + "".join(f"{line}\n" for line in nbgrader_lines),
+    })
 
 
 def setup_course(settings):
@@ -251,24 +283,25 @@ def setup_course(settings):
     from ``solutions/`` once: the instructor's later changes stay.
     """
     exchange = Path(settings.exchange)
-    exchange.mkdir(parents=True, exist_ok=True)
-    os.chmod(exchange, 0o1777)
+    exchange.parent.mkdir(parents=True, exist_ok=True)
+    _own_folder(exchange, pwd.getpwuid(0), 0o1777)
     teacher = pwd.getpwnam(settings.instructor)
     course = exchange / settings.course_id
     for folder, mode in [(course, 0o755), (course / "outbound", 0o755),
                          (course / "inbound", 0o3733), (course / "feedback", 0o711)]:
-        folder.mkdir(exist_ok=True)
-        os.chown(folder, teacher.pw_uid, teacher.pw_gid)
-        os.chmod(folder, mode)
+        _own_folder(folder, teacher, mode)
     course_dir = settings.course_dir(teacher.pw_dir)
-    if not course_dir.exists():
-        course_dir.mkdir()
+    try:
+        # Made by root, so nobody writes in it while it is filled.
+        os.mkdir(course_dir, 0o700)
+    except FileExistsError:
+        pass
+    else:
         repo = Path(settings.repo)
         shutil.copytree(repo / "solutions", course_dir / "solutions",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         shutil.copy(repo / "nbgrader_config.py", course_dir / "nbgrader_config.py")
         _chown_tree(course_dir, teacher)
-    os.chmod(course_dir, 0o700)
     common = [f"c.Exchange.root = {str(exchange)!r}",
               f"c.CourseDirectory.course_id = {settings.course_id!r}"]
     _jupyter_config(teacher.pw_dir, teacher, instructor=True,
@@ -317,11 +350,12 @@ def prepare(settings):
     course, the repository closed to students, the course's Python open to
     them.  Prints what it changed outside the hub's own folders."""
     ensure_accounts(settings)
-    setup_course(settings)
-    close_repository(settings.repo)
+    # First: setup_course writes in each home as its owner, with this Python.
     for folder in open_path_to(os.path.realpath(settings.python)):
         print(f"opened {folder} for traversal by others (o+x, no listing): the students' "
               "servers run the course's Python below it")
+    setup_course(settings)
+    close_repository(settings.repo)
 
 
 # ------------------------------------------------------------------ processes
