@@ -169,7 +169,7 @@ def test_students_cannot_read_what_is_not_theirs(course, names, released):
 
 
 def test_a_student_cannot_submit_for_another(course, names, released, samples):
-    """Two ways to submit under another's name, both refused at collect; the
+    """Ways to submit under another's name, all refused at collect; the
     real submission is the one graded."""
     teacher, one, two = names
     fill(one, "correct", samples)
@@ -183,9 +183,11 @@ def test_a_student_cannot_submit_for_another(course, names, released, samples):
     later = (datetime.now(timezone.utc) + timedelta(days=1)).strftime(TIME)
     forged = inbound(course) / f"{one}+{AID}+{later}+forged"
     as_user(two, "cp", "-r", f"/home/{two}/{AID}", forged)
-    assert len(submissions_of(course, one)) == 3
+    # A name with no time in it stopped nbgrader's own collect for everyone.
+    as_user(two, "mkdir", inbound(course) / f"{one}+{AID}+not-a-time+x")
+    assert len(submissions_of(course, one)) == 4
     run = as_user(teacher, "nbgrader", "collect", AID, cwd=released)
-    assert run.stderr.count("Refused") == 2, run.stderr
+    assert run.stderr.count("Refused") == 3, run.stderr
     got = released / "submitted" / one / AID
     assert (got / "timestamp.txt").read_text() == (real[0] / "timestamp.txt").read_text()
     assert (got / "svm.ipynb").read_bytes() == (real[0] / "svm.ipynb").read_bytes()

@@ -61,12 +61,21 @@ def last_change(path):
     return datetime.fromtimestamp(latest, tz=timezone.utc)
 
 
+# No submission of a student (all of theirs were refused); older than any due date.
+NONE = {"username": None, "filename": None, "timestamp": datetime.min}
+
+
 class CheckedCollect(ExchangeCollect):
     """``nbgrader collect`` that keeps only what each student really
     submitted, with the time it really arrived (see the module's docstring)."""
 
     def _path_to_record(self, path):
-        record = super()._path_to_record(path)
+        try:
+            record = super()._path_to_record(path)
+        except Exception as e:  # a name without a time: nbgrader would stop the collect
+            name = os.path.basename(path)
+            return {"username": name.split("+", 1)[0], "filename": name,
+                    "timestamp": datetime.min, "refused": f"its name holds no time ({e})"}
         owner = owner_of(path)
         if os.path.islink(path) or not os.path.isdir(path):
             record["refused"] = "it is not a folder"
@@ -85,14 +94,16 @@ class CheckedCollect(ExchangeCollect):
                 if "refused" in r:
                     self.log.warning("Refused %s: it claims to be %s's submission but %s",
                                      r["filename"], r["username"], r["refused"])
-            return _sort(kept) or [None]
+            # nbgrader takes the first record of each student: one that only
+            # says "none" when every one was refused.
+            return _sort(kept) or [NONE]
 
         self._sort_by_timestamp = sort_checked
         try:
             super().init_src()
         finally:
             del self._sort_by_timestamp
-        self.src_records = [r for r in self.src_records if r is not None]
+        self.src_records = [r for r in self.src_records if r is not NONE]
 
     def do_copy(self, src, dest):
         """Copy regular files and folders only, within ``MAX_BYTES`` and
