@@ -23,9 +23,6 @@ export MPLCONFIGDIR        := $(STATE)/matplotlib
 # Tools that nbgrader and jupyter start (alembic, the kernel) come from .venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-# jupyter refuses to run as root without this flag.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-
 JOBS ?=
 
 .PHONY: hub hub-stop lab test release validate reference grade samples demo bench bench-grading bench-busy clean help
