@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,17 +37,6 @@ if os.geteuid() != 0:
     pytest.skip("the hub tests make system accounts: run them as root", allow_module_level=True)
 
 
-def free_port():
-    """A port whose next two are free too (the hub takes three)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 65000 and all(hub._free(p) for p in (port, port + 1, port + 2)):
-            return port
-    raise RuntimeError("no three free ports in a row")
-
-
 def as_user(name, *cmd, cwd=None, check=True, **kwargs):
     """Run ``cmd`` as ``name``, with a clean environment (that person's own
     home and Jupyter configuration), as their JupyterLab would."""
@@ -70,7 +58,7 @@ def course():
     base = Path(tempfile.mkdtemp(prefix="cs231n-hubc-"))
     os.chmod(base, 0o755)
     settings = hub.Settings(hub_dir=str(base / "state"), prefix=PREFIX, students=2,
-                            port=free_port(), exchange=str(base / "exchange"), repo=str(ROOT))
+                            port=hub.free_port(), exchange=str(base / "exchange"), repo=str(ROOT))
     hub.remove_accounts(PREFIX)   # a crashed run's leftovers
     try:
         hub.prepare(settings)

@@ -34,7 +34,6 @@ import pwd
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -101,25 +100,6 @@ def chromium():
     return CHROMIUM
 
 
-def _free_ports(count=3):
-    """A port P with P .. P+count-1 free on 127.0.0.1 (the hub takes three)."""
-    for _ in range(200):
-        first = 20000 + secrets.randbelow(30000)
-        sockets = []
-        try:
-            for port in range(first, first + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no three consecutive free ports")
-
-
 @pytest.fixture(scope="module")
 def course_hub(tmp_path_factory):
     """The course hub with an instructor and two students, started for this
@@ -144,7 +124,7 @@ def course_hub(tmp_path_factory):
     # (gradebook, released assignment): start from none.
     hub.remove_accounts(PREFIX)
     settings = hub.Settings(hub_dir=str(tmp_path_factory.mktemp("hub") / "state"),
-                            prefix=PREFIX, students=2, port=_free_ports(),
+                            prefix=PREFIX, students=2, port=hub.free_port(),
                             exchange=str(top / "exchange"))
     try:
         seconds = hub.start(settings)

@@ -374,6 +374,16 @@ def _running(pid):
     return state not in ("Z", "X")
 
 
+def free_port(span=3):
+    """A port P on 127.0.0.1 with P .. P+span-1 free (the hub takes three):
+    for a hub beside others, as the tests start theirs."""
+    for _ in range(200):
+        port = 20000 + secrets.randbelow(30000)
+        if all(_free(p) for p in range(port, port + span)):
+            return port
+    raise HubError(f"no {span} free ports in a row on 127.0.0.1")
+
+
 def _pid(hub_dir):
     try:
         pid = int((Path(hub_dir) / "jupyterhub.pid").read_text())
