@@ -260,12 +260,13 @@ def write_reference(names=None, *, root=ROOT):
 
 # ---------------------------------------------------------------------- main
 
-def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True):
+def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True, scheduler=None):
     """Grade every submission of an assignment and print the grade table."""
     from .grading import pipeline
     assignments(root, [aid])
     try:
-        run = pipeline.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress)
+        run = pipeline.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress,
+                             scheduler=scheduler)
     except (RuntimeError, registry.UnknownAssignment) as e:
         raise CourseError([str(e)]) from None
     print(pipeline.grade_table(run))
@@ -300,7 +301,8 @@ def samples_command(aid, *, dest, root=ROOT, every=True):
     return written
 
 
-def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=True):
+def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=True,
+                 scheduler=None):
     """The instructor's job in one go, on sample submissions in
     ``.demo/<aid>/``: release, collect, grade in parallel, report.
 
@@ -319,7 +321,7 @@ def demo_command(aid, *, jobs=None, root=ROOT, dest=None, progress=True, every=T
     expected_file = dest / "submitted" / f"expected-{aid}.json"
     expected = json.loads(expected_file.read_text())
     expected_file.rename(dest / f"expected-{aid}.json")
-    run = grade_command(aid, root=dest, jobs=jobs, progress=progress)
+    run = grade_command(aid, root=dest, jobs=jobs, progress=progress, scheduler=scheduler)
     surprises = compare_expected(run, expected)
     print(f"\nexpected outcomes: {dest / f'expected-{aid}.json'}")
     if surprises:
@@ -416,7 +418,11 @@ def main(argv=None):
                        parents=[common])
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=None,
-                   help="parallel workers (default: the number of cores)")
+                   help="students graded at once on this machine (default: the number of "
+                        "cores)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on the workers of this running Dask scheduler (default: a "
+                        "local cluster; see cs231n.grading.cluster)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the unseen inputs (default: a fresh secret one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -440,6 +446,7 @@ def main(argv=None):
                                    "in .demo/ASSIGNMENT/", parents=[common])
     p.add_argument("assignment", nargs="?", default=next(iter(registry.assignments()), None))
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT")
     p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("lab", help="copy the release into .lab/ (never overwriting the "
                                   "student's files) and open JupyterLab on it",
@@ -460,14 +467,14 @@ def main(argv=None):
             samples_command(args.assignment, dest=args.dest or root / "submitted", root=root)
         elif args.command == "demo":
             demo_command(args.assignment, jobs=args.jobs, root=root,
-                         progress=not args.no_progress)
+                         progress=not args.no_progress, scheduler=args.scheduler)
         elif args.command == "lab":
             lab_command(root=root, prepare_only=args.prepare_only, extra=args.jupyter_args)
         elif args.command == "hub":
             hub_command(args, root)
         elif args.command == "grade":
             grade_command(args.assignment, root=root, jobs=args.jobs, seed=args.seed,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, scheduler=args.scheduler)
         else:
             action = {"release": release, "validate": validate, "reference": write_reference}
             action[args.command](args.assignment or None, root=root)
@@ -475,6 +482,9 @@ def main(argv=None):
         for line in e.problems:
             print(line, file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:     # pipeline.Interrupted says what became of the run
+        print(f"\n{e}" if str(e) else "\ninterrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -592,21 +592,17 @@ def test_zero_autograded_resets_an_earlier_run(gradebook_course):
     assert code_score == 0 and scores[("svm", "test_svm")] == 0
 
 
-def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course, monkeypatch):
-    """When grade_student raises, do the result's rows, its score and the
-    gradebook (what grades.csv exports) all say 0, with the error as reason?"""
-    import queue
+def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course):
+    """When grading a student fails in the grader, do the result's rows, its
+    score and the gradebook (what grades.csv exports) all say 0, with the
+    error as reason, and are the earlier run's autograded notebooks and
+    feedback gone?"""
     from cs231n.grading import pipeline
     course = gradebook_course
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-    monkeypatch.setattr(pipeline, "grade_student", broken)
-    autograders = queue.Queue()
-    autograders.put("the autograder")
-    result = pipeline._safe_grade(course, "a1", "sam", judge=None, kernel_dir=None,
-                                  autograders=autograders, limits=None, threads=None)
-    assert autograders.get_nowait() == "the autograder"
+    for folder in (course.autograded("sam", "a1"), course.feedback("sam", "a1")):
+        folder.mkdir(parents=True)
+        (folder / "svm.ipynb").write_text("{}")
+    result = pipeline.grader_error(course, "a1", "sam", "grader error: RuntimeError: boom")
     assert result.status == "failed" and result.why == "grader error: RuntimeError: boom"
     rows = {(c["notebook"], c["cell"]): c for c in result.cells}
     assert set(rows) == {("svm.ipynb", "test_svm"), ("softmax.ipynb", "test_softmax"),
@@ -617,14 +613,15 @@ def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course, monkeypa
     assert rows[("svm.ipynb", "why_answer")]["points"] is None
     assert (result.score, result.max_score, result.pending) == (0, 5, 1)
     assert _scores(course, "sam")[1] == result.score
+    assert not course.autograded("sam", "a1").exists()
+    assert not course.feedback("sam", "a1").exists()
 
 
-@pytest.mark.parametrize("failures, status", [(1, "graded"), (2, "failed")])
-def test_a_sandbox_that_failed_is_tried_once_more(gradebook_course, monkeypatch,
-                                                  failures, status):
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_sandbox_that_failed_is_tried_once_more(gradebook_course, monkeypatch, failures):
     """When the machine refuses a sandbox (SandboxFailed), is the student
-    graded once more, and only once, before it counts as a grader error?"""
-    import queue
+    graded once more, and only once, before the error goes up (to the
+    instructor's process, which makes it a grader error)?"""
     from cs231n.grading import integrity, pipeline
     calls = []
 
@@ -633,14 +630,18 @@ def test_a_sandbox_that_failed_is_tried_once_more(gradebook_course, monkeypatch,
         if len(calls) <= failures:
             raise integrity.SandboxFailed("bwrap: Can't fork")
         return pipeline.StudentResult(sid)
-    monkeypatch.setattr(pipeline, "grade_student", flaky)
+    monkeypatch.setattr(pipeline, "_grade_staged", flaky)
     monkeypatch.setattr(pipeline, "SANDBOX_RETRY_PAUSE", 0)
-    autograders = queue.Queue()
-    autograders.put("the autograder")
-    result = pipeline._safe_grade(gradebook_course, "a1", "sam", judge=None, kernel_dir=None,
-                                  autograders=autograders, limits=None, threads=None)
-    assert calls == ["sam", "sam"] and result.status == status
-    assert ("Can't fork" in result.why) is (status == "failed")
+
+    def grade():
+        return pipeline.grade_staged(gradebook_course, "a1", "sam", None, None,
+                                     kernel_dir=None, autograder=None)
+    if failures == 1:
+        assert grade().status == "graded"
+    else:
+        with pytest.raises(integrity.SandboxFailed, match="Can't fork"):
+            grade()
+    assert calls == ["sam", "sam"]
 
 
 class _Clock:

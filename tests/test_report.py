@@ -670,7 +670,8 @@ def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
     def prepared():
         runs.clear()
         pipeline.prepare_gradebook(course, "demo", ["ann"])
-        return runs == ["generate_assignment"]
+        # The course's gradebook and the workers' template.
+        return runs == ["generate_assignment"] * 2
 
     assert prepared()                      # a fresh course
     assert not prepared()                  # nothing changed
@@ -681,6 +682,10 @@ def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
     with Gradebook(course.db_url) as gb:
         assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
         assert gb.find_student("ann")
+    from cs231n.grading import task
+    with Gradebook(f"sqlite:///{task.template_path(course, 'demo')}") as gb:
+        assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
+        assert gb.students == []           # nothing of a student goes to the workers
     assert not prepared()
     with open(course.root / "nbgrader_config.py", "a") as f:
         f.write("\n# changed\n")

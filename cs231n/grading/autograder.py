@@ -29,6 +29,8 @@ memory).
 import json
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from ..install import nbgrader_config
@@ -111,9 +113,19 @@ def feedback(root, request):
     return _answer(result)
 
 
+def _watch_parent(parent, every=0.5):
+    """End this process, and with it its sandboxed kernels (bubblewrap's
+    ``--die-with-parent``), when the grader that started it is gone: a
+    grading worker that was killed leaves nothing running."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(3)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0]).resolve()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     # Nothing but answers on the answer pipe: descriptor 1 becomes stderr, so
     # that the kernels this process starts (they inherit it) cannot write there.

@@ -23,15 +23,15 @@ import glob
 import hashlib
 import json
 import os
-import queue
 import re
+import secrets
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -118,11 +118,12 @@ class StudentResult:
     seconds: float = 0.0
 
 
-def nbgrader(course, *args, timeout=None, env=None, cwd=None):
-    """Run an nbgrader command on the course; (returncode, output tail)."""
+def nbgrader(course, *args, timeout=None, env=None, cwd=None, db_url=None):
+    """Run an nbgrader command on the course (on the gradebook at ``db_url``,
+    the course's by default); (returncode, output tail)."""
     cmd = [sys.executable, "-m", "nbgrader", *args,
            f"--CourseDirectory.root={course.root}",
-           f"--CourseDirectory.db_url={course.db_url}"]
+           f"--CourseDirectory.db_url={db_url or course.db_url}"]
     proc = subprocess.Popen(cmd, cwd=cwd or course.root, env=venv_env(**(env or {})),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -267,38 +268,46 @@ def collect(course, aid):
 
 
 def prepare_gradebook(course, aid, students):
-    """The assignment's cells, every student, and no stale result files.
+    """The assignment's cells and every student in the gradebook, and the
+    template gradebook the grading workers start from (``task``).
 
-    ``nbgrader generate_assignment`` records the cells in the gradebook; it
-    is skipped when the gradebook holds them from the same solution
-    notebooks and configuration already (``_gradebook_stamp``), as when a
-    late submission is graded after the class.  Grades of earlier runs stay
-    in the gradebook until this run overwrites every autograded cell of each
-    student (``_combine``); the instructor's manual grades of free-text
-    answers are kept.
+    ``nbgrader generate_assignment`` records the cells in the gradebook and
+    in the template (the assignment's cells alone: no student's data leaves
+    this machine); both runs are skipped when they hold the cells of the
+    same solution notebooks and configuration already (``_gradebook_stamp``),
+    as when a late submission is graded after the class.  Grades of earlier
+    runs, their autograded notebooks and feedback stay until this run's
+    result of the student replaces them (``task.apply_outcome``); the
+    instructor's manual grades of free-text answers are kept.
     """
     from nbgrader.api import Gradebook, MissingEntry
+
+    from .task import template_path
     stamp_file = course.root / ".grading" / f"{aid}.gradebook"
     stamp = _gradebook_stamp(course, aid)
     notebooks = {p.stem for p in (course.root / "solutions" / aid).glob("*.ipynb")}
+    template = template_path(course, aid)
     current = False
-    if course.db.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+    if (course.db.is_file() and template.is_file() and stamp_file.is_file()
+            and stamp_file.read_text() == stamp):
         with Gradebook(course.db_url) as gb, contextlib.suppress(MissingEntry):
             current = {nb.name for nb in gb.find_assignment(aid).notebooks} == notebooks
     if not current:
-        with tempfile.TemporaryDirectory() as tmp:
-            code, out = nbgrader(course, "generate_assignment", aid, "--force",
-                                 f"--CourseDirectory.release_directory={tmp}", timeout=600)
-            if code != 0:
-                raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
-        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [pool.submit(nbgrader, course, "generate_assignment", aid, "--force",
+                                f"--CourseDirectory.release_directory={tmp}/{i}",
+                                db_url=db_url, timeout=600)
+                    for i, db_url in enumerate([None, f"sqlite:///{template}"])]
+            for run in runs:
+                code, out = run.result()
+                if code != 0:
+                    raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
         stamp_file.write_text(stamp)
     with Gradebook(course.db_url) as gb:
         for sid in students:
             gb.update_or_create_student(sid)
-    for sid in students:
-        for folder in (course.autograded(sid, aid), course.feedback(sid, aid)):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _gradebook_stamp(course, aid):
@@ -318,17 +327,46 @@ def _gradebook_stamp(course, aid):
 
 def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=None,
                   threads=None):
-    """Grade one student within ``limits`` (the assignment's
+    """Stage and grade one student of ``course`` in this process (the task of
+    ``cs231n.grading.task`` does the same on a worker, from shipped files)."""
+    return grade_staged(course, aid, sid, stage(course, aid, sid), judge,
+                        kernel_dir=kernel_dir, autograder=autograder, limits=limits,
+                        threads=threads)
+
+
+def stage(course, aid, sid):
+    """The staged copy of a submission that nbgrader reads: regular files
+    only, notebooks that parse, within limits of number and size
+    (``collect.stage_submission``); what staging found."""
+    return stage_submission(course.submitted(sid, aid), course.root / "assignments" / aid,
+                            course.staged(sid, aid))
+
+
+def grade_staged(course, aid, sid, found, judge, *, kernel_dir, autograder, limits=None,
+                 threads=None):
+    """Grade one staged student within ``limits`` (the assignment's
     ``registry.GradingLimits`` by default), with ``threads`` BLAS threads per
-    sandbox (None: the machine's default)."""
+    sandbox (None: the machine's default); ``found`` is what staging found.
+
+    A sandbox the machine refused (``integrity.SandboxFailed``: for an
+    instructor who is not root, another sandbox's fork bomb counts against
+    the same user) is tried once more, after a pause, before it raises.
+    """
+    try:
+        return _grade_staged(course, aid, sid, found, judge, kernel_dir=kernel_dir,
+                             autograder=autograder, limits=limits, threads=threads)
+    except integrity.SandboxFailed:
+        time.sleep(SANDBOX_RETRY_PAUSE)
+        return _grade_staged(course, aid, sid, found, judge, kernel_dir=kernel_dir,
+                             autograder=autograder, limits=limits, threads=threads)
+
+
+def _grade_staged(course, aid, sid, found, judge, *, kernel_dir, autograder, limits,
+                  threads):
     start = time.perf_counter()
     limits = limits or registry.get(aid).limits
     deadline = time.monotonic() + limits.student_budget
     result = StudentResult(sid)
-    # nbgrader reads a staged copy of the submission: regular files only,
-    # notebooks that parse, within limits of number and size (collect.py).
-    found = stage_submission(course.submitted(sid, aid), course.root / "assignments" / aid,
-                             course.staged(sid, aid))
     for flag, reason in found.problems:
         result.flags.append(flag)
         result.reasons.append(reason)
@@ -742,7 +780,7 @@ class GradeRun:
     seconds: float
 
 
-def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
+def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True, scheduler=None):
     """Grade every submission of ``aid``; the run's results and outputs.
 
     Parameters
@@ -752,14 +790,26 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     root : Path
         The course root (nbgrader_config.py, solutions/, submitted/, ...).
     jobs : int, optional
-        Students graded at once; the number of cores by default.
+        Students graded at once on this machine: the worker processes of the
+        local Dask cluster (the number of cores by default).  Not used with
+        ``scheduler``, whose workers decide.
     progress : bool
-        Show a progress bar.
+        Show a progress bar and the Dask dashboard's address.
     seed : int, optional
         Seed of the integrity pass's unseen inputs; a secret one by default.
     feedback : bool
         Generate feedback (the benchmark leaves it out).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) whose
+        workers grade (``cluster``); a local cluster by default.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C: the students whose results came back are in the
+        gradebook; every other student's entries are as they were.
     """
+    from . import cluster, task
     start = time.perf_counter()
     sandbox.require()          # never grade student code unprotected
     limits = registry.get(aid).limits
@@ -768,51 +818,84 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True):
     if not students:
         raise RuntimeError(f"no submissions in {course.root / 'submitted'}/*/{aid}")
     jobs = jobs or os.cpu_count() or 1
-    # One BLAS thread per kernel and worker, as in the course's own kernel:
-    # beside each other or anything else on the machine, OpenBLAS threads
-    # spin against each other (make bench-busy).
-    threads = 1
-    results = []
-    autograders = queue.Queue()
-    with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir:
-        sandbox.kernel_spec(kernel_dir)
+    seed = secrets.randbits(63) if seed is None else seed
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as kernel_dir, \
+            contextlib.ExitStack() as stack:
+        # The feedback pages are made here, by an autograder that imports
+        # nbgrader while the cluster starts.
         connections = Path(kernel_dir) / "connections"
         connections.mkdir()
-        # The autograders import nbgrader (seconds) while the gradebook is made.
-        started = [Autograder(course, connections) for _ in range(min(jobs, len(students)))]
+        pages = Autograder(course, connections)
+        stack.callback(pages.close)
+        if feedback:
+            pages.start()
+        # The local cluster's workers start while the gradebook is made.
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            starting = beside.submit(stack.enter_context,
+                                     cluster.connect(scheduler, jobs=jobs))
+            try:
+                prepare_gradebook(course, aid, students)
+                files = task.pack_course(course, aid, seed=seed, limits=limits, threads=1)
+            finally:
+                client = starting.result()
         bar = _progress(len(students), progress)
+        stack.callback(bar.close)
+        if progress:
+            print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
+
+        def submissions():
+            for sid in students:
+                yield sid, task.pack_submission(course, aid, sid)
+
+        def done(sid, outcome, error):
+            if sid in results:                 # a result is taken once
+                return
+            if error is None:
+                try:
+                    task.apply_outcome(course, aid, outcome)
+                    results[sid] = outcome.result
+                except Exception as e:
+                    error = e
+            if error is not None:
+                results[sid] = grader_error(course, aid, sid, _why(error))
+            bar.update(1)
+
         try:
-            for autograder in started:
-                autograder.start()
-                autograders.put(autograder)
-            prepare_gradebook(course, aid, students)
-            judge = integrity.Judge.for_assignment(aid, course.root / "solutions" / aid,
-                                                   seed=seed)
-            _warm_font_cache()
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_safe_grade, course, aid, sid, judge=judge,
-                                       kernel_dir=kernel_dir, autograders=autograders,
-                                       limits=limits, threads=threads): sid
-                           for sid in students}
-                for future in as_completed(futures):
-                    results.append(future.result())
-                    bar.update(1)
-            bar.close()
-            results.sort(key=lambda r: r.student)
-            out = course.reports(aid)
-            out.mkdir(parents=True, exist_ok=True)
-            csv_path = export_csv(course, aid, out / "grades.csv")
-            # The pages are made by an autograder: nbgrader is imported there.
-            if feedback:
-                write_feedback(course, aid, results, started[0])
-        finally:
-            bar.close()
-            for autograder in started:
-                autograder.close()
+            cluster.run(client, task.grade_task, files, submissions(), on_result=done)
+        except KeyboardInterrupt:
+            raise Interrupted(aid, sorted(results), len(students)) from None
+        bar.close()
+        results = [results[sid] for sid in students]
+        out = course.reports(aid)
+        out.mkdir(parents=True, exist_ok=True)
+        csv_path = export_csv(course, aid, out / "grades.csv")
+        if feedback:
+            write_feedback(course, aid, results, pages)
     sandbox.cleanup_stale_cgroups()
     report = write_report(aid, results, out, limits=limits)
     histogram = write_histogram(aid, results, out / "scores.png")
     return GradeRun(aid, results, csv_path, report, histogram, time.perf_counter() - start)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C: which students were graded, of how many."""
+
+    def __init__(self, aid, graded, total):
+        self.assignment, self.graded, self.total = aid, graded, total
+        super().__init__(
+            f"grading of {aid} interrupted: {len(graded)} of {total} students graded and in "
+            "the gradebook; every other student's gradebook entries are as they were before "
+            "this run. No report or feedback was written: grade again to finish.")
+
+
+def _why(error):
+    """A grader error's reason, in words."""
+    if type(error).__name__ == "KilledWorker":
+        return (f"grader error: the grading of this student stopped "
+                f"{error.allowed_failures + 1} workers (the last: "
+                f"{getattr(error.last_worker, 'address', '?')}); it is not tried again")
+    return f"grader error: {type(error).__name__}: {error}"
 
 
 def _warm_font_cache():
@@ -821,40 +904,25 @@ def _warm_font_cache():
     import matplotlib.font_manager  # noqa: F401  (building the cache is the point)
 
 
-def _safe_grade(course, aid, sid, *, judge, kernel_dir, autograders, limits, threads):
-    """grade_student, but a bug of the grader on one student never stops the rest.
-
-    That student gets 0 for every autograded cell, in the result and in the
-    gradebook alike (``zero_autograded``): no score of an earlier run stays.
-    """
-    autograder = autograders.get()
+def grader_error(course, aid, sid, why):
+    """The result of a student the grader failed on (``why``), who gets 0 for
+    every autograded cell, in the result and in the gradebook alike
+    (``zero_autograded``): no score of an earlier run stays, nor its
+    autograded notebooks or feedback."""
+    result = StudentResult(sid, status="failed", why=why)
     try:
-        try:
-            return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
-                                 autograder=autograder, limits=limits, threads=threads)
-        except integrity.SandboxFailed:
-            # The machine refused a sandbox a process (for an instructor who
-            # is not root, another sandbox's fork bomb counts against the same
-            # user): once more, after a pause.
-            time.sleep(SANDBOX_RETRY_PAUSE)
-            return grade_student(course, aid, sid, judge, kernel_dir=kernel_dir,
-                                 autograder=autograder, limits=limits, threads=threads)
-    except Exception as e:
-        why = f"grader error: {type(e).__name__}: {e}"
-        result = StudentResult(sid, status="failed", why=why)
-        try:
-            zero_autograded(course, aid, sid)
-            result.cells = _zero_rows(course, aid, why)
-        except Exception as e2:  # the gradebook itself fails: say so, go on
-            result.why += f"; its scores could not be reset: {type(e2).__name__}: {e2}"
-        for c in result.cells:
-            if not c["manual"]:
-                result.reasons.append(f"{c['notebook']} {c['cell']}: -{c['max']:g}: {why}")
-        result.max_score = float(sum(c["max"] for c in result.cells))
-        result.pending = float(sum(c["max"] for c in result.cells if c["manual"]))
-        return result
-    finally:
-        autograders.put(autograder)
+        zero_autograded(course, aid, sid)
+        result.cells = _zero_rows(course, aid, why)
+    except Exception as e2:  # the gradebook itself fails: say so, go on
+        result.why += f"; its scores could not be reset: {type(e2).__name__}: {e2}"
+    for folder in (course.autograded(sid, aid), course.feedback(sid, aid)):
+        shutil.rmtree(folder, ignore_errors=True)
+    for c in result.cells:
+        if not c["manual"]:
+            result.reasons.append(f"{c['notebook']} {c['cell']}: -{c['max']:g}: {why}")
+    result.max_score = float(sum(c["max"] for c in result.cells))
+    result.pending = float(sum(c["max"] for c in result.cells if c["manual"]))
+    return result
 
 
 def zero_autograded(course, aid, sid):

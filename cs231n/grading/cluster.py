@@ -1,0 +1,280 @@
+"""Where students are graded: Dask distributed, on this machine or a cluster.
+
+``cs231n-course grade`` submits one task per student (``task.grade_task``)
+to a Dask client.  Without ``--scheduler`` the client starts a local cluster
+of one single-threaded worker process per job (``--jobs``, the number of
+cores by default); with ``--scheduler tcp://HOST:PORT`` the same tasks go to
+a running cluster whose workers were started on other machines::
+
+    dask scheduler --host 10.0.0.1
+    dask worker tcp://10.0.0.1:8786 --nworkers 4 --nthreads 1 --memory-limit 0 \\
+        --preload cs231n.grading.cluster
+
+The preload is this module: ``dask_setup`` makes a worker refuse to start
+without the sandbox (``sandbox.require``).  Before the run the instructor's
+process asks every worker for its facts (``task.worker_facts``) and refuses a
+worker with another ``cs231n`` package or no sandbox.
+
+Faults: the scheduler is told to allow one failure (``ALLOWED_FAILURES``): a
+student whose worker dies is graded again on another worker, and a student
+whose grading stopped two workers comes back as ``KilledWorker`` (the
+pipeline marks it failed with that reason).  Each worker runs one student at
+a time (``worker-saturation`` 1.0), so a worker's death counts against the
+student it was grading only.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+
+ALLOWED_FAILURES = 1          # a worker may die once under a student; the second time fails it
+WORKER_SATURATION = 1.0       # tasks a worker holds per thread: the one it runs
+CONNECT_TIMEOUT = 30          # seconds to reach a scheduler
+WORKER_WAIT = 120             # seconds for the first worker to join a scheduler
+PRELOAD = __name__
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade (no worker, an unfit worker, no scheduler)."""
+
+
+def dask_setup(worker):
+    """Dask's preload hook (``--preload cs231n.grading.cluster``): a worker
+    without the sandbox raises here, so it never starts.  The worker's
+    statistical profiler is stopped: it samples every thread a hundred times
+    a second, and a grading worker's time is the student's."""
+    sandbox.require()
+    for name in ("profile", "profile-cycle"):
+        callback = worker.periodic_callbacks.pop(name, None)
+        if callback is not None:
+            callback.stop()
+
+
+def dask_teardown(worker):
+    """Dask's preload hook on close: stop this worker's autograders."""
+    from .task import close_slots
+    close_slots()
+
+
+@contextlib.contextmanager
+def connect(scheduler=None, *, jobs=1):
+    """A Dask client: to ``scheduler`` (an address), or to a local cluster of
+    ``jobs`` single-threaded worker processes on loopback; its workers checked
+    (``check_workers``).  Everything started here is stopped on leaving."""
+    import distributed
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            # Closed by callbacks, not as context managers: the client may be
+            # made in another thread than the one that closes it.
+            cluster = distributed.LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, memory_limit=0,
+                host="127.0.0.1", dashboard_address="127.0.0.1:0", preload=[PRELOAD],
+                silence_logs=logging.CRITICAL)
+            stack.callback(cluster.close)
+            client = distributed.Client(cluster, set_as_default=False)
+            stack.callback(client.close)
+        else:
+            try:
+                client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT,
+                                            set_as_default=False)
+            except OSError as e:
+                raise ClusterError(f"no Dask scheduler answers at {scheduler}: {e}") from None
+            stack.callback(client.close)
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except (TimeoutError, distributed.TimeoutError):
+                raise ClusterError(f"no worker joined the scheduler at {scheduler} within "
+                                   f"{WORKER_WAIT} s") from None
+        client.run_on_scheduler(_configure_scheduler())
+        check_workers(client)
+        yield client
+
+
+def _configure_scheduler():
+    """A function that gives the scheduler one retry for a student whose
+    worker died, and one task at a time per worker thread.  It is local, so
+    that cloudpickle sends its code, not its name: the scheduler need not
+    have cs231n installed."""
+    failures, saturation = ALLOWED_FAILURES, WORKER_SATURATION
+
+    def configure(dask_scheduler):
+        dask_scheduler.allowed_failures = failures
+        dask_scheduler.WORKER_SATURATION = saturation
+        return failures, saturation
+    return configure
+
+
+def check_workers(client):
+    """Refuse a cluster with a worker that has another cs231n package than
+    this process, or no sandbox; the workers' facts by address."""
+    from .task import package_digest, worker_facts
+    facts = client.run(worker_facts)
+    ours = package_digest()
+    problems = []
+    for address, f in sorted(facts.items()):
+        if f["sandbox"]:
+            problems.append(f"worker {address} ({f['host']}) has no sandbox: {f['sandbox']}")
+        if f["package"] != ours:
+            problems.append(f"worker {address} ({f['host']}) has another cs231n package "
+                            f"(digest {f['package'][:12]}, this one {ours[:12]}): install "
+                            "the instructor's version there")
+    if problems:
+        raise ClusterError("; ".join(problems))
+    return facts
+
+
+def nthreads(client):
+    """Threads of all the client's workers now (students graded at once)."""
+    return sum(client.nthreads().values())
+
+
+def run(client, fn, shared, items, *, on_result, window=None):
+    """``fn(shared, item)`` on the cluster for each ``(key, item)`` of
+    ``items`` (an iterable, read as tasks are needed); ``on_result(key,
+    value, error)`` here, once per key, as each comes back (``error`` is the
+    exception the task raised, else None).
+
+    At most ``window`` tasks are out at once (twice the cluster's threads by
+    default): a class's submissions are not all in memory.  ``on_result``
+    runs with Ctrl-C held back until it returns, so that a result is written
+    whole or not at all; Ctrl-C anywhere else cancels the tasks not done and
+    raises ``KeyboardInterrupt``.
+    """
+    from distributed import as_completed
+    window = window or max(2, 2 * nthreads(client))
+    shared_future = client.scatter(shared, broadcast=True, hash=False)
+    items = iter(items)
+    pending = as_completed(loop=client.loop)
+    keys = {}
+
+    def submit_next():
+        for key, item in items:
+            future = client.submit(fn, shared_future, item, pure=False,
+                                   key=f"grade-{key}-{len(keys)}-{id(shared)}")
+            keys[future.key] = key
+            pending.add(future)
+            return True
+        return False
+
+    futures = []
+    try:
+        for _ in range(window):
+            if not submit_next():
+                break
+        for future in pending:
+            futures.append(future)
+            try:
+                value, error = future.result(), None
+            except Exception as e:          # the task raised, or its workers died
+                value, error = None, e
+            with held_interrupts():
+                on_result(keys[future.key], value, error)
+            future.release()
+            submit_next()
+    except BaseException:
+        client.cancel(list(pending.futures), force=True)
+        raise
+    finally:
+        client.cancel(shared_future)
+
+
+@contextlib.contextmanager
+def held_interrupts():
+    """Ctrl-C is held back in the block and raised at its end (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got = []
+    previous = signal.signal(signal.SIGINT, lambda *_: got.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if got:
+        raise KeyboardInterrupt
+
+
+# ------------------------------------------------------- a cluster on loopback
+
+@dataclass
+class Loopback:
+    """A Dask scheduler and its workers, each a process of the ``dask``
+    command line on 127.0.0.1 (``loopback``)."""
+    address: str
+    scheduler: subprocess.Popen
+    workers: list = field(default_factory=list)
+    logs: Path = None
+
+    def worker_pids(self):
+        """The pids of the worker processes (``dask worker --no-nanny``)."""
+        return [w.pid for w in self.workers if w.poll() is None]
+
+
+@contextlib.contextmanager
+def loopback(workers=2, *, env=None, start_timeout=120):
+    """Start ``dask scheduler`` and ``workers`` single-threaded ``dask worker``
+    processes (no nanny: a killed worker stays dead) with this module as
+    preload, on loopback; stop them all on leaving.  What a course tries
+    before it has a cluster, and what the tests and ``make bench-cluster``
+    grade on."""
+    command = Path(sys.executable).with_name("dask")    # the dask command line of this venv
+    env = dict(os.environ if env is None else env)
+    logs = Path(tempfile.mkdtemp(prefix="cs231n-loopback-"))
+    procs = []
+
+    def spawn(kind, *args, name):
+        log = open(logs / f"{name}.log", "wb")
+        proc = subprocess.Popen([str(command), kind, *args], env=env,
+                                stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        procs.append(proc)
+        return proc
+
+    try:
+        scheduler = spawn("scheduler", "--host", "127.0.0.1", "--port", "0",
+                          "--dashboard-address", "127.0.0.1:0", name="scheduler")
+        address = _wait_for(logs / "scheduler.log", r"Scheduler at:\s+(tcp://\S+)",
+                            scheduler, start_timeout)
+        started = [spawn("worker", address, "--nthreads", "1", "--no-nanny",
+                         "--memory-limit", "0", "--host", "127.0.0.1",
+                         "--preload", PRELOAD, name=f"worker-{i}") for i in range(workers)]
+        for i, proc in enumerate(started):
+            _wait_for(logs / f"worker-{i}.log", r"Registered to:", proc, start_timeout)
+        yield Loopback(address, scheduler, started, logs)
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_for(log, pattern, proc, timeout):
+    """The first group (or the match) of ``pattern`` once ``log`` shows it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(pattern, log.read_text(errors="replace"))
+        if m:
+            return m.group(1) if m.groups() else m.group(0)
+        if proc.poll() is not None:
+            raise ClusterError(f"{log.stem} exited ({proc.returncode}) before it was ready:\n"
+                               + log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
+    raise ClusterError(f"{log.stem} was not ready within {timeout} s")
