@@ -617,6 +617,53 @@ def test_a_grader_error_zeroes_the_student_everywhere(gradebook_course):
     assert not course.feedback("sam", "a1").exists()
 
 
+def test_an_outcome_is_written_as_nbgrader_writes_it(gradebook_course):
+    """Does apply_outcome write a worker's rows into the course's gradebook as
+    nbgrader's autograde would (auto scores, time of submission), keep a
+    person's manual score and mark that cell for review, create the
+    submission of a student who had none, replace the autograded notebooks
+    and remove the earlier feedback?"""
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    from cs231n.grading import pipeline, task
+    course = gradebook_course
+    with Gradebook(course.db_url) as gb:
+        gb.find_grade("why_answer", "svm", "a1", "sam").manual_score = 1
+        gb.db.commit()
+    for folder, name in [(course.autograded("sam", "a1"), "stale.ipynb"),
+                         (course.feedback("sam", "a1"), "svm.html")]:
+        folder.mkdir(parents=True)
+        (folder / name).write_text("{}")
+    when = datetime(2026, 12, 1, 12, 0)
+    rows = {"timestamp": when, "notebooks": {
+        "svm": {"penalty": 0.0, "grades": {"test_svm": (0.0, False), "why_answer": (None, True)},
+                "comments": {}},
+        "softmax": {"penalty": 0.0, "grades": {"test_softmax": (2.0, False)}, "comments": {}}}}
+    outcome = task.Outcome(pipeline.StudentResult("sam"),
+                           {"svm.ipynb": b"{}", "timestamp.txt": b"2026-12-01 12:00:00"}, rows)
+    task.apply_outcome(course, "a1", outcome)
+    scores, code_score = _scores(course, "sam")
+    assert scores == {("svm", "test_svm"): 0, ("softmax", "test_softmax"): 2,
+                      ("svm", "why_answer"): None}
+    assert code_score == 2
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_submission("a1", "sam").timestamp == when
+        why = gb.find_grade("why_answer", "svm", "a1", "sam")
+        assert why.manual_score == 1 and why.needs_manual_grade
+        assert not gb.find_grade("test_svm", "svm", "a1", "sam").needs_manual_grade
+    assert sorted(p.name for p in course.autograded("sam", "a1").iterdir()) == \
+        ["svm.ipynb", "timestamp.txt"]
+    assert not course.feedback("sam", "a1").exists()
+    task.apply_outcome(course, "a1", task.Outcome(pipeline.StudentResult("kim"), {}, rows))
+    assert _scores(course, "kim")[1] == 2
+    with pytest.raises(ValueError, match="plain name"):
+        task.apply_outcome(course, "a1", task.Outcome(pipeline.StudentResult("kim"),
+                                                      {"../x.ipynb": b"{}"}, rows))
+    assert _scores(course, "kim")[1] == 2          # a refused outcome changes nothing
+
+
 @pytest.mark.parametrize("failures", [1, 2])
 def test_a_sandbox_that_failed_is_tried_once_more(gradebook_course, monkeypatch, failures):
     """When the machine refuses a sandbox (SandboxFailed), is the student

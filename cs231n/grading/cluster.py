@@ -15,12 +15,14 @@ without the sandbox (``sandbox.require``).  Before the run the instructor's
 process asks every worker for its facts (``task.worker_facts``) and refuses a
 worker with another ``cs231n`` package or no sandbox.
 
-Faults: the scheduler is told to allow one failure (``ALLOWED_FAILURES``): a
-student whose worker dies is graded again on another worker, and a student
-whose grading stopped two workers comes back as ``KilledWorker`` (the
-pipeline marks it failed with that reason).  Each worker runs one student at
-a time (``worker-saturation`` 1.0), so a worker's death counts against the
-student it was grading only.
+Faults: the scheduler is told to allow no failure (``allowed-failures`` 0),
+so a worker's death errs every task it held at once, and ``run`` decides:
+each task tells the scheduler when it starts (an event), so a death counts
+only against the student whose grading was running on that worker.  Such
+a student is graded again on another worker, once; a student whose grading
+stopped ``DEATHS`` workers comes back as ``WorkersLost``, which the pipeline
+turns into a failed student with that reason.  A task that was waiting on
+the dead worker is sent again without counting.
 """
 from __future__ import annotations
 
@@ -34,13 +36,15 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
 
-ALLOWED_FAILURES = 1          # a worker may die once under a student; the second time fails it
-WORKER_SATURATION = 1.0       # tasks a worker holds per thread: the one it runs
+DEATHS = 2                    # workers a student's grading may stop before it fails
+MAX_TRIES = 5                 # tasks sent for one student at most, deaths or not
+EVENTS = "cs231n-grading"     # the scheduler's event topic of tasks that started
 CONNECT_TIMEOUT = 30          # seconds to reach a scheduler
 WORKER_WAIT = 120             # seconds for the first worker to join a scheduler
 PRELOAD = __name__
@@ -50,12 +54,33 @@ class ClusterError(RuntimeError):
     """The cluster cannot grade (no worker, an unfit worker, no scheduler)."""
 
 
+class WorkersLost(RuntimeError):
+    """A task whose worker died under it ``deaths`` times (the last one at
+    ``last``), or that was sent ``tries`` times: it is not tried again."""
+
+    def __init__(self, deaths, tries, last):
+        self.deaths, self.tries, self.last = deaths, tries, last
+        super().__init__(f"the grading of this student stopped {deaths} workers in {tries} "
+                         f"tries (the last: {last}); it is not tried again")
+
+
+NO_SANDBOX_EXIT = 3           # exit status of a worker that found no sandbox
+
+
 def dask_setup(worker):
     """Dask's preload hook (``--preload cs231n.grading.cluster``): a worker
-    without the sandbox raises here, so it never starts.  The worker's
-    statistical profiler is stopped: it samples every thread a hundred times
-    a second, and a grading worker's time is the student's."""
-    sandbox.require()
+    without the sandbox says why and exits with ``NO_SANDBOX_EXIT`` before
+    it joins the scheduler (Dask only logs an exception of a preload, and
+    would start the worker anyway).  The worker's statistical profiler is
+    stopped: it samples every thread a hundred times a second, and a grading
+    worker's time is the student's."""
+    try:
+        sandbox.require()
+    except sandbox.SandboxUnavailable as e:
+        logging.getLogger(__name__).critical("this worker will not grade: %s", e)
+        sys.stderr.write(f"cs231n grading worker refuses to start: {e}\n")
+        sys.stderr.flush()
+        os._exit(NO_SANDBOX_EXIT)
     for name in ("profile", "profile-cycle"):
         callback = worker.periodic_callbacks.pop(name, None)
         if callback is not None:
@@ -103,16 +128,12 @@ def connect(scheduler=None, *, jobs=1):
 
 
 def _configure_scheduler():
-    """A function that gives the scheduler one retry for a student whose
-    worker died, and one task at a time per worker thread.  It is local, so
-    that cloudpickle sends its code, not its name: the scheduler need not
-    have cs231n installed."""
-    failures, saturation = ALLOWED_FAILURES, WORKER_SATURATION
-
+    """A function that makes the scheduler err the tasks of a worker that
+    died at once (``run`` retries them).  It is local, so that cloudpickle
+    sends its code, not its name: the scheduler need not have cs231n."""
     def configure(dask_scheduler):
-        dask_scheduler.allowed_failures = failures
-        dask_scheduler.WORKER_SATURATION = saturation
-        return failures, saturation
+        dask_scheduler.allowed_failures = 0
+        return dask_scheduler.allowed_failures
     return configure
 
 
@@ -144,7 +165,7 @@ def run(client, fn, shared, items, *, on_result, window=None):
     """``fn(shared, item)`` on the cluster for each ``(key, item)`` of
     ``items`` (an iterable, read as tasks are needed); ``on_result(key,
     value, error)`` here, once per key, as each comes back (``error`` is the
-    exception the task raised, else None).
+    exception the task raised, or ``WorkersLost``; else None).
 
     At most ``window`` tasks are out at once (twice the cluster's threads by
     default): a class's submissions are not all in memory.  ``on_result``
@@ -153,41 +174,69 @@ def run(client, fn, shared, items, *, on_result, window=None):
     raises ``KeyboardInterrupt``.
     """
     from distributed import as_completed
+    from distributed.scheduler import KilledWorker
     window = window or max(2, 2 * nthreads(client))
-    shared_future = client.scatter(shared, broadcast=True, hash=False)
     items = iter(items)
     pending = as_completed(loop=client.loop)
-    keys = {}
+    out = {}                   # task key -> (key, item)
+    tries, deaths = {}, {}
 
-    def submit_next():
+    def send(key, item):
+        tries[key] = tries.get(key, 0) + 1
+        future = client.submit(_attempt, fn, shared, item, pure=False,
+                               key=f"cs231n-{key}-{tries[key]}-{uuid.uuid4().hex[:8]}")
+        out[future.key] = (key, item)
+        pending.add(future)
+
+    def send_next():
         for key, item in items:
-            future = client.submit(fn, shared_future, item, pure=False,
-                                   key=f"grade-{key}-{len(keys)}-{id(shared)}")
-            keys[future.key] = key
-            pending.add(future)
-            return True
-        return False
+            send(key, item)
+            return
 
-    futures = []
     try:
         for _ in range(window):
-            if not submit_next():
-                break
+            send_next()
         for future in pending:
-            futures.append(future)
+            key, item = out.pop(future.key)
             try:
                 value, error = future.result(), None
-            except Exception as e:          # the task raised, or its workers died
+            except KilledWorker as e:
+                if _started(client, future.key):
+                    deaths[key] = deaths.get(key, 0) + 1
+                if deaths.get(key, 0) < DEATHS and tries[key] < MAX_TRIES:
+                    send(key, item)            # again, on another worker
+                    continue
+                value, error = None, WorkersLost(deaths.get(key, 0), tries[key],
+                                                 getattr(e.last_worker, "address", "?"))
+            except Exception as e:          # the task raised
                 value, error = None, e
             with held_interrupts():
-                on_result(keys[future.key], value, error)
+                on_result(key, value, error)
             future.release()
-            submit_next()
+            send_next()
     except BaseException:
         client.cancel(list(pending.futures), force=True)
         raise
-    finally:
-        client.cancel(shared_future)
+
+
+def _attempt(fn, shared, item):
+    """A task: tell the scheduler it started here (``EVENTS``), then run.
+
+    The event is sent as a call the scheduler answers, not on the worker's
+    batched stream: a worker that dies a moment later has told it already.
+    """
+    from distributed import get_worker
+    from distributed.utils import sync
+    worker = get_worker()
+    sync(worker.loop, worker.scheduler.log_event, topic=EVENTS,
+         msg={"key": worker.get_current_task(), "worker": worker.address})
+    return fn(shared, item)
+
+
+def _started(client, task_key):
+    """Whether the task ``task_key`` started on a worker."""
+    return any(isinstance(msg, dict) and msg.get("key") == task_key
+               for _, msg in client.get_events(EVENTS))
 
 
 @contextlib.contextmanager

@@ -891,10 +891,6 @@ class Interrupted(KeyboardInterrupt):
 
 def _why(error):
     """A grader error's reason, in words."""
-    if type(error).__name__ == "KilledWorker":
-        return (f"grader error: the grading of this student stopped "
-                f"{error.allowed_failures + 1} workers (the last: "
-                f"{getattr(error.last_worker, 'address', '?')}); it is not tried again")
     return f"grader error: {type(error).__name__}: {error}"
 
 

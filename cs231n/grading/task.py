@@ -11,9 +11,10 @@ process writes the course's gradebook, ``autograded/`` and ``feedback/``
 (``apply_outcome``), and only from a whole outcome.
 
 What a worker needs is explicit: the course's files of the assignment
-travel in ``CourseFiles`` (``nbgrader_config.py``, ``solutions/<aid>/``,
-``assignments/<aid>/`` and a gradebook holding the assignment's cells and due
-date, no student), and the checks and their reference values are the
+travel with every task in ``CourseFiles`` (``nbgrader_config.py``,
+``solutions/<aid>/``, ``assignments/<aid>/`` and a gradebook holding the
+assignment's cells and due date, no student: some hundred kB compressed),
+and the checks and their reference values are the
 installed ``cs231n`` package's, which must be the instructor's own: a worker
 whose package differs (``package_digest``) refuses the task.
 """
@@ -36,6 +37,7 @@ from . import integrity, pipeline, sandbox
 from .collect import TIMESTAMP
 
 PACKAGE = Path(__file__).resolve().parents[1]     # the installed cs231n package
+TEMPLATE = ".grading/template.db"                 # the template gradebook in CourseFiles
 _SKIPPED = {"__pycache__", ".ipynb_checkpoints"}
 
 
@@ -48,8 +50,8 @@ class CourseFiles:
     """What every task of a run shares: the course's files of the assignment,
     the grading settings, and the digest of the instructor's package."""
     assignment: str
-    archive: bytes          # tar: nbgrader_config.py, solutions/<aid>/, assignments/<aid>/
-    gradebook: bytes        # sqlite: the assignment's cells and due date, no student
+    archive: bytes          # tar.gz: nbgrader_config.py, solutions/<aid>/, assignments/<aid>/
+    #                         and TEMPLATE (the assignment's cells and due date, no student)
     package: str            # package_digest() of the instructor's cs231n
     seed: int               # of the integrity pass's unseen inputs
     limits: object          # registry.GradingLimits
@@ -63,7 +65,6 @@ class CourseFiles:
                          str(self.threads)):
                 h.update(part.encode() + b"\0")
             h.update(self.archive)
-            h.update(self.gradebook)
             object.__setattr__(self, "digest", h.hexdigest())
 
 
@@ -108,21 +109,21 @@ def pack_course(course, aid, *, seed, limits, threads):
     """The ``CourseFiles`` of ``aid``: its template gradebook gets the due date
     the course's gradebook holds now."""
     from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        due = gb.find_assignment(aid).duedate
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
+    with tempfile.TemporaryDirectory() as tmp, \
+            tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for rel in ("nbgrader_config.py", f"solutions/{aid}", f"assignments/{aid}"):
             if (course.root / rel).exists():
                 tar.add(course.root / rel, arcname=rel, filter=_course_file)
-    with Gradebook(course.db_url) as gb:
-        due = gb.find_assignment(aid).duedate
-    with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "gradebook.db"
         shutil.copy(template_path(course, aid), copy)
         with Gradebook(f"sqlite:///{copy}") as gb:
             gb.find_assignment(aid).duedate = due
             gb.db.commit()
-        gradebook = copy.read_bytes()
-    return CourseFiles(aid, buf.getvalue(), gradebook, package_digest(), seed, limits, threads)
+        tar.add(copy, arcname=TEMPLATE, filter=_course_file)
+    return CourseFiles(aid, buf.getvalue(), package_digest(), seed, limits, threads)
 
 
 def _course_file(info):
@@ -292,8 +293,6 @@ class Slot:
         root.mkdir()
         with tarfile.open(fileobj=io.BytesIO(files.archive)) as tar:
             tar.extractall(root, filter="data")
-        (root / ".grading").mkdir(exist_ok=True)
-        (root / ".grading" / "template.db").write_bytes(files.gradebook)
         self.course = pipeline.Course(root)
         self.autograder = pipeline.Autograder(self.course, self.kernel_dir / "connections")
         self.autograder.start()
@@ -308,7 +307,7 @@ class Slot:
         # Nothing of the student before: a fresh gradebook and fresh folders.
         for top in ("submitted", pipeline.Course.staging_directory, "autograded"):
             _remove(course.root / top)
-        shutil.copy(course.root / ".grading" / "template.db", course.db)
+        shutil.copy(course.root / TEMPLATE, course.db)
         staged = course.staged(sid, aid)
         staged.mkdir(parents=True)
         for name, data in submission.files.items():
