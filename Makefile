@@ -24,8 +24,9 @@ export MPLCONFIGDIR        := $(STATE)/matplotlib
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 JOBS ?=
+SCHEDULER ?=
 
-.PHONY: hub hub-stop lab test release validate reference grade samples demo bench bench-grading bench-busy clean help
+.PHONY: hub hub-stop lab test release validate reference grade samples demo bench bench-grading bench-cluster bench-busy clean help
 
 help:
 	@echo "make lab        open JupyterLab on .lab/, your own copy of assignments/"
@@ -42,6 +43,7 @@ help:
 	@echo "make hub-stop   stop it and every process of its accounts"
 	@echo "make bench      print the speed ratios of the vectorised code"
 	@echo "make bench-grading   submissions per minute vs sequential nbgrader"
+	@echo "make bench-cluster   grading on Dask vs threads in one process; 1,000 students projected"
 	@echo "make bench-busy      notebooks beside busy numpy processes vs their fair share"
 
 $(STAMP): pyproject.toml
@@ -93,8 +95,10 @@ reference: $(KERNEL)
 	$(BIN)/cs231n-course reference $(ASSIGNMENT)
 
 grade: $(KERNEL)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_linear [JOBS=N]"; exit 2; }
-	$(BIN)/cs231n-course grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS),)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_linear [JOBS=N]" \
+		"[SCHEDULER=tcp://HOST:PORT]"; exit 2; }
+	$(BIN)/cs231n-course grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS),) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER),)
 
 samples: $(KERNEL)
 	$(BIN)/cs231n-course samples $(or $(ASSIGNMENT),a1_linear)
@@ -111,6 +115,9 @@ bench: $(KERNEL)
 
 bench-grading: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_grading.py
+
+bench-cluster: $(KERNEL)
+	$(BIN)/python tests/benchmarks/bench_cluster.py
 
 bench-busy: $(KERNEL)
 	$(BIN)/python tests/benchmarks/bench_busy.py

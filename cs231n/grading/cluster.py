@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -307,12 +308,14 @@ def loopback(workers=2, *, env=None, start_timeout=120):
         for proc in reversed(procs):
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + 10
         for proc in procs:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def _wait_for(log, pattern, proc, timeout):
