@@ -310,3 +310,20 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_new_slot_removes_the_folders_of_dead_workers(tmp_path, monkeypatch):
+    """Does a worker's first slot remove the slot folder a killed worker of
+    the same user left, and keep those of workers still alive?"""
+    monkeypatch.setattr(task.tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"cs231n-worker-{gone.pid}-abc"
+    alive = tmp_path / f"cs231n-worker-{os.getpid()}-def"
+    for folder in (dead, alive):
+        (folder / "course").mkdir(parents=True)
+    slot = task.Slot()
+    try:
+        assert not dead.exists() and alive.exists()
+    finally:
+        slot.close()

@@ -28,6 +28,7 @@ import os
 import queue
 import shutil
 import socket
+import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -272,6 +273,7 @@ class Slot:
     def __init__(self):
         sandbox.require()
         pipeline._warm_font_cache()
+        _remove_stale_slots()
         # Short: the kernels' IPC sockets live below (at most 107 bytes a path).
         self.dir = Path(tempfile.mkdtemp(prefix=f"cs231n-worker-{os.getpid()}-"))
         self.kernel_dir = self.dir / "k"
@@ -328,6 +330,21 @@ class Slot:
     def close(self):
         self._stop_autograder()
         _remove(self.dir)
+
+
+def _remove_stale_slots():
+    """Remove the slot folders of this user's workers that died (killed, they
+    could not remove their own)."""
+    for folder in Path(tempfile.gettempdir()).glob("cs231n-worker-*-*"):
+        pid = folder.name.split("-")[2]
+        try:
+            info = folder.lstat()
+            if pid.isdigit() and info.st_uid == os.getuid() and stat.S_ISDIR(info.st_mode):
+                os.kill(int(pid), 0)
+        except ProcessLookupError:
+            _remove(folder)
+        except OSError:
+            pass
 
 
 def _autograded_files(course, aid, sid):
