@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import integrity, pipeline, sandbox
-from .collect import TIMESTAMP
 
 PACKAGE = Path(__file__).resolve().parents[1]     # the installed cs231n package
 TEMPLATE = ".grading/template.db"                 # the template gradebook in CourseFiles
@@ -319,8 +318,8 @@ class Slot:
         result = pipeline.grade_staged(course, aid, sid, submission.found, self.judge,
                                        kernel_dir=self.kernel_dir, autograder=self.autograder,
                                        limits=files.limits, threads=files.threads)
-        return Outcome(result, _autograded_files(course, aid, sid), _rows(course, aid, sid),
-                       worker=f"{socket.gethostname()}:{os.getpid()}")
+        return Outcome(result, _autograded_files(course, aid, sid, submission.files),
+                       _rows(course, aid, sid), worker=f"{socket.gethostname()}:{os.getpid()}")
 
     def _stop_autograder(self):
         if self.autograder is not None:
@@ -347,12 +346,14 @@ def _remove_stale_slots():
             pass
 
 
-def _autograded_files(course, aid, sid):
-    """The notebooks of the assignment nbgrader wrote for the student, and
-    its copy of ``timestamp.txt``; nothing else the kernel left there."""
+def _autograded_files(course, aid, sid, staged):
+    """What nbgrader wrote for the student of the assignment's notebooks and of
+    the ``staged`` files it copied (``timestamp.txt``, the exchange's
+    ``submission_secret.txt`` that feedback needs, ...); nothing else the
+    kernel left there."""
     folder = course.autograded(sid, aid)
     wanted = {p.name for p in (course.root / "assignments" / aid).glob("*.ipynb")}
-    wanted.add(TIMESTAMP)
+    wanted.update(staged)
     out = {}
     for name in sorted(wanted):
         path = folder / name
