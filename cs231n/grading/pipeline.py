@@ -930,22 +930,29 @@ def zero_autograded(course, aid, sid):
     submission are created when missing.  Free-text answers and manual
     scores are a person's and stay as they are.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
-        gb.update_or_create_student(sid)
-        try:
-            submission = gb.find_submission(aid, sid)
-        except MissingEntry:
-            # Without autoflush: nbgrader's add_submission otherwise makes
-            # SQLAlchemy warn that the new submission is not in the session.
-            with gb.db.no_autoflush:
-                submission = gb.add_submission(aid, sid)
+        submission = submission_of(gb, aid, sid)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 if grade.cell.cell_type == "code":
                     grade.auto_score = 0
                     grade.needs_manual_grade = False
         gb.db.commit()
+
+
+def submission_of(gb, aid, sid):
+    """The student's submission of ``aid`` in the open gradebook ``gb``; the
+    student and the submission (every cell's grade) are created when missing."""
+    from nbgrader.api import MissingEntry
+    gb.update_or_create_student(sid)
+    try:
+        return gb.find_submission(aid, sid)
+    except MissingEntry:
+        # Without autoflush: nbgrader's add_submission otherwise makes
+        # SQLAlchemy warn that the new submission is not in the session.
+        with gb.db.no_autoflush:
+            return gb.add_submission(aid, sid)
 
 
 def _zero_rows(course, aid, reason):

@@ -184,14 +184,9 @@ def _remove(folder):
 
 
 def _write_rows(course, aid, sid, rows):
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
-        gb.update_or_create_student(sid)
-        try:
-            submission = gb.find_submission(aid, sid)
-        except MissingEntry:
-            with gb.db.no_autoflush:
-                submission = gb.add_submission(aid, sid)
+        submission = pipeline.submission_of(gb, aid, sid)
         if rows.get("timestamp") is not None:
             submission.timestamp = rows["timestamp"]
         for notebook in submission.notebooks:
