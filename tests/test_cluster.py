@@ -327,3 +327,27 @@ def test_a_new_slot_removes_the_folders_of_dead_workers(tmp_path, monkeypatch):
         assert not dead.exists() and alive.exists()
     finally:
         slot.close()
+
+
+def _not_graded_here(files, submission):
+    raise RuntimeError(f"{submission.student} not graded here")
+
+
+@pytest.mark.slow
+def test_a_submission_that_cannot_be_staged_costs_only_its_student(tmp_path, monkeypatch):
+    """When staging one student's submission fails in the grader, is that
+    student a grader error with the reason, and are the others still sent
+    to the workers and reported?"""
+    c = make_course(tmp_path / "course", {"ann": "correct", "bob": "correct"})
+    real = task.pack_submission
+
+    def pack(course_, aid, sid):
+        if sid == "bob":
+            raise OSError("the disk says no")
+        return real(course_, aid, sid)
+    monkeypatch.setattr(task, "pack_submission", pack)
+    monkeypatch.setattr(task, "grade_task", _not_graded_here)
+    run = pipeline.grade(AID, root=c.root, jobs=1, progress=False, seed=SEED, feedback=False)
+    why = {r.student: r.why for r in run.results}
+    assert why == {"bob": "grader error: OSError: the disk says no",
+                   "ann": "grader error: RuntimeError: ann not graded here"}

@@ -846,7 +846,13 @@ def grade(aid, *, root, jobs=None, progress=True, seed=None, feedback=True, sche
 
         def submissions():
             for sid in students:
-                yield sid, task.pack_submission(course, aid, sid)
+                try:
+                    submission = task.pack_submission(course, aid, sid)
+                except Exception as e:     # staging failed: this student only
+                    with cluster.held_interrupts():
+                        done(sid, None, e)
+                    continue
+                yield sid, submission
 
         def done(sid, outcome, error):
             if sid in results:                 # a result is taken once
