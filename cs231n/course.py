@@ -262,14 +262,14 @@ def write_reference(names=None, *, root=ROOT):
 
 def grade_command(aid, *, root=ROOT, jobs=None, seed=None, progress=True, scheduler=None):
     """Grade every submission of an assignment and print the grade table."""
-    from .grading import pipeline
+    from .grading import report, runner
     assignments(root, [aid])
     try:
-        run = pipeline.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress,
-                             scheduler=scheduler)
+        run = runner.grade(aid, root=root, jobs=jobs, seed=seed, progress=progress,
+                           scheduler=scheduler)
     except (RuntimeError, registry.UnknownAssignment) as e:
         raise CourseError([str(e)]) from None
-    print(pipeline.grade_table(run))
+    print(report.grade_table(run))
     print(f"\ngrades (CSV): {run.csv}\nreport:       {run.report}\n"
           f"histogram:    {run.histogram}\n"
           f"feedback:     {Path(root) / 'feedback'}/<student>/{aid}/\n"
@@ -482,7 +482,7 @@ def main(argv=None):
         for line in e.problems:
             print(line, file=sys.stderr)
         return 1
-    except KeyboardInterrupt as e:     # pipeline.Interrupted says what became of the run
+    except KeyboardInterrupt as e:     # runner.Interrupted says what became of the run
         print(f"\n{e}" if str(e) else "\ninterrupted", file=sys.stderr)
         return 130
     return 0

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from cs231n import course
-from cs231n.grading import cluster, pipeline, samples, task
+from cs231n.grading import cluster, pipeline, runner, samples, task
 
 AID = "a1_linear"
 SEED = 7
@@ -89,7 +89,7 @@ def graded(tmp_path_factory, loopback):
     base = tmp_path_factory.mktemp("graded")
     local = make_course(base / "local", {s: s for s in SUBSET})
     shutil.copytree(local.root, base / "remote", symlinks=True)
-    pipeline.grade(AID, root=local.root, jobs=2, progress=False, seed=SEED)
+    runner.grade(AID, root=local.root, jobs=2, progress=False, seed=SEED)
     shutil.copytree(local.root, base / "spare", symlinks=True)
     proc = grade_cli(base / "remote", "--scheduler", loopback.address)
     out, err = proc.communicate(timeout=1800)
@@ -203,7 +203,7 @@ def test_a_student_whose_grading_stops_two_workers_fails_with_the_reason(tmp_pat
         "ann": "ANN", "unlucky": "UNLUCKY", "bo": "BO"}
     error = got["bomb"][1]
     assert isinstance(error, cluster.WorkersLost) and (error.deaths, error.tries) == (2, 2)
-    assert pipeline._why(error).startswith(
+    assert runner._why(error).startswith(
         "grader error: WorkersLost: the grading of this student stopped 2 workers in 2 tries")
 
 
@@ -347,7 +347,7 @@ def test_a_submission_that_cannot_be_staged_costs_only_its_student(tmp_path, mon
         return real(course_, aid, sid)
     monkeypatch.setattr(task, "pack_submission", pack)
     monkeypatch.setattr(task, "grade_task", _not_graded_here)
-    run = pipeline.grade(AID, root=c.root, jobs=1, progress=False, seed=SEED, feedback=False)
+    run = runner.grade(AID, root=c.root, jobs=1, progress=False, seed=SEED, feedback=False)
     why = {r.student: r.why for r in run.results}
     assert why == {"bob": "grader error: OSError: the disk says no",
                    "ann": "grader error: RuntimeError: ann not graded here"}

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from cs231n import course, registry
-from cs231n.grading import pipeline
+from cs231n.grading import pipeline, runner
 from cs231n.notebook import cell_source, nbgrader_meta, read_notebook
 
 ROOT = course.ROOT
@@ -157,7 +157,7 @@ def test_regrade_never_keeps_a_stale_score(tmp_path):
     for name in ("svm.ipynb", "softmax.ipynb"):
         shutil.copy(ROOT / "solutions" / AID / name, folder / name)
 
-    first = pipeline.grade(AID, root=root, jobs=1, progress=False, seed=1, feedback=False)
+    first = runner.grade(AID, root=root, jobs=1, progress=False, seed=1, feedback=False)
     (sam,) = first.results
     assert sam.status == "graded" and sam.score == sam.max_score - sam.pending
 
@@ -167,7 +167,7 @@ def test_regrade_never_keeps_a_stale_score(tmp_path):
     with zipfile.ZipFile(archive / "sam.zip", "w") as z:
         z.writestr("sam_svm.ipynb", '{"cells": [')
         z.write(folder / "softmax.ipynb", "sam_softmax.ipynb")
-    second = pipeline.grade(AID, root=root, jobs=1, progress=False, seed=2, feedback=False)
+    second = runner.grade(AID, root=root, jobs=1, progress=False, seed=2, feedback=False)
     (sam2,) = second.results
     assert sam2.status == "failed" and "svm.ipynb" in sam2.why
     assert "invalid-notebook" in sam2.flags

@@ -682,8 +682,7 @@ def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
     with Gradebook(course.db_url) as gb:
         assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
         assert gb.find_student("ann")
-    from cs231n.grading import task
-    with Gradebook(f"sqlite:///{task.template_path(course, 'demo')}") as gb:
+    with Gradebook(f"sqlite:///{pipeline.template_path(course, 'demo')}") as gb:
         assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
         assert gb.students == []           # nothing of a student goes to the workers
     assert not prepared()

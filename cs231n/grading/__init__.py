@@ -7,6 +7,8 @@ process started, watched and reported on),
 ``worker`` and ``integrity`` (graded functions called in a sandbox, compared
 in the grader's process, and the values notebooks compute measured again),
 ``bypass`` (test cells that did not run their checks, kernel hooks),
-``pipeline`` (the ``grade`` command), ``report``
+``pipeline`` (the steps of grading a student and the class),
+``task`` and ``cluster`` (a student graded on a Dask worker), ``runner``
+(the ``grade`` command), ``report``
 (what people read after it: report, grade table, safe feedback).
 """

@@ -100,11 +100,6 @@ def package_digest(package=PACKAGE):
     return h.hexdigest()
 
 
-def template_path(course, aid):
-    """The template gradebook ``prepare_gradebook`` makes beside the course's."""
-    return course.root / ".grading" / f"{aid}.template.db"
-
-
 def pack_course(course, aid, *, seed, limits, threads):
     """The ``CourseFiles`` of ``aid``: its template gradebook gets the due date
     the course's gradebook holds now."""
@@ -118,7 +113,7 @@ def pack_course(course, aid, *, seed, limits, threads):
             if (course.root / rel).exists():
                 tar.add(course.root / rel, arcname=rel, filter=_course_file)
         copy = Path(tmp) / "gradebook.db"
-        shutil.copy(template_path(course, aid), copy)
+        shutil.copy(pipeline.template_path(course, aid), copy)
         with Gradebook(f"sqlite:///{copy}") as gb:
             gb.find_assignment(aid).duedate = due
             gb.db.commit()

@@ -6,11 +6,11 @@ workers, at most 1.2x.
 
 Grades COPIES (20 by default) copies of a correct a1_linear submission three
 ways, in one run on the same machine, each in a fresh course folder of its
-own (``bench_grading.make_course``), each with ``pipeline.grade(a1_linear,
+own (``bench_grading.make_course``), each with ``runner.grade(a1_linear,
 seed=1, feedback=False, progress=False)``; only that call is timed:
 
 - baseline, "today's ``--jobs 2``" (the grading before Dask), which the
-  package no longer has: ``pipeline.grade(jobs=2)`` with ``cluster.connect``
+  package no longer has: ``runner.grade(jobs=2)`` with ``cluster.connect``
   and ``cluster.run`` replaced, for this call only, by an in-process
   equivalent.  ``connect`` yields a stand-in for the client and starts
   nothing; ``run`` calls ``task.grade_task(files, submission)`` for each
@@ -22,10 +22,10 @@ seed=1, feedback=False, progress=False)``; only that call is timed:
   Nothing is scattered, pickled or sent over a socket.  Like the Dask paths
   (and unlike the grading before Dask) each student is graded in the slot's
   private course folder and gradebook and then written back;
-- local cluster: ``pipeline.grade(jobs=2)`` as it is: a Dask
+- local cluster: ``runner.grade(jobs=2)`` as it is: a Dask
   ``LocalCluster`` of 2 single-threaded worker processes, started (and
   stopped) inside the timed call;
-- loopback: ``pipeline.grade(scheduler=ADDRESS)`` to a ``dask scheduler`` and
+- loopback: ``runner.grade(scheduler=ADDRESS)`` to a ``dask scheduler`` and
   2 ``dask worker`` processes on 127.0.0.1 (``cluster.loopback(2)``), started
   before the timed call; how long they took to start is printed apart.
 
@@ -80,7 +80,7 @@ from pathlib import Path
 from unittest import mock
 
 import bench_grading
-from cs231n.grading import cluster, pipeline, task
+from cs231n.grading import cluster, runner, task
 
 AID = bench_grading.AID
 JOBS = 2                    # threads of the baseline, workers of both clusters
@@ -131,9 +131,9 @@ def threads_run(client, fn, shared, items, *, on_result, window=None):
 # ------------------------------------------------------------ the three runs
 
 def grade(root, **where):
-    """Seconds of ``pipeline.grade`` of the course at ``root``, and its results."""
+    """Seconds of ``runner.grade`` of the course at ``root``, and its results."""
     start = time.perf_counter()
-    run = pipeline.grade(AID, root=root, seed=SEED, feedback=False, progress=False, **where)
+    run = runner.grade(AID, root=root, seed=SEED, feedback=False, progress=False, **where)
     return time.perf_counter() - start, run.results
 
 

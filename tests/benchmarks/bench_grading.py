@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from cs231n import course
-from cs231n.grading import pipeline, samples
+from cs231n.grading import pipeline, runner, samples
 
 ROOT = Path(__file__).resolve().parents[2]
 AID = "a1_linear"
@@ -92,7 +92,7 @@ def cold_ours(root):
 
 def ours(root, jobs):
     start = time.perf_counter()
-    run = pipeline.grade(AID, root=root, jobs=jobs, progress=False, feedback=False)
+    run = runner.grade(AID, root=root, jobs=jobs, progress=False, feedback=False)
     seconds = time.perf_counter() - start
     bad = [r.student for r in run.results if r.score != r.max_score - r.pending]
     if bad:
