@@ -89,11 +89,14 @@ def graded(tmp_path_factory, loopback):
     base = tmp_path_factory.mktemp("graded")
     local = make_course(base / "local", {s: s for s in SUBSET})
     shutil.copytree(local.root, base / "remote", symlinks=True)
+    before = dict(os.environ)
     runner.grade(AID, root=local.root, jobs=2, progress=False, seed=SEED)
+    changed = {k: os.environ.get(k) for k in set(before) | set(os.environ)
+               if before.get(k) != os.environ.get(k)}
     shutil.copytree(local.root, base / "spare", symlinks=True)
     proc = grade_cli(base / "remote", "--scheduler", loopback.address)
     out, err = proc.communicate(timeout=1800)
-    return base, proc.returncode, err
+    return base, proc.returncode, err, changed
 
 
 @pytest.mark.slow
@@ -101,7 +104,7 @@ def test_the_loopback_cluster_grades_as_the_local_one(graded):
     """Are the points, statuses and flags of samples graded through
     ``--scheduler`` (separate scheduler and worker processes) the same as
     those of the local cluster, and so are the gradebooks?"""
-    base, code, err = graded
+    base, code, err, _ = graded
     assert code == 0, err[-3000:]
     here, there = outcomes(base / "local"), outcomes(base / "remote")
     assert here == there
@@ -115,6 +118,14 @@ def test_the_loopback_cluster_grades_as_the_local_one(graded):
                  for side in ("local", "remote")]
         assert names[0] == names[1] and names[0]
         assert any((base / "remote" / "feedback" / sid / AID).glob("*.html")), sid
+
+
+def test_a_local_run_leaves_the_environment_as_it_was(graded):
+    """Is the instructor's environment the same after a run on the local
+    cluster?  (A Dask nanny sets its workers' variables, one BLAS thread
+    among them, in the process that made it: every notebook run after it
+    would have been slower.)"""
+    assert graded[3] == {}
 
 
 def _slot_of(pid):

@@ -125,11 +125,16 @@ def connect(scheduler=None, *, jobs=1):
             # default in /tmp may belong to another user (root's, for an
             # instructor who is not root).
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="cs231n-dask-"))
+            # A nanny sets its workers' environment (one BLAS thread, a hash
+            # seed, malloc's trim threshold) in its own process, this one:
+            # it is undone once the workers run, and again on leaving.
+            restore = stack.enter_context(_environ_kept())
             cluster = distributed.LocalCluster(
                 n_workers=jobs, threads_per_worker=1, processes=True, memory_limit=0,
                 host="127.0.0.1", dashboard_address="127.0.0.1:0", preload=[PRELOAD],
                 silence_logs=logging.CRITICAL, local_directory=scratch)
             stack.callback(cluster.close)
+            restore()
             for server in [cluster.scheduler, *cluster.workers.values()]:
                 quiet(server)
             client = distributed.Client(cluster, set_as_default=False)
@@ -149,6 +154,26 @@ def connect(scheduler=None, *, jobs=1):
         client.run_on_scheduler(_configure_scheduler())
         check_workers(client)
         yield client
+
+
+@contextlib.contextmanager
+def _environ_kept():
+    """``os.environ`` as it was on entry, again on leaving and at each call of
+    the function it yields (variables added are removed, changed ones set
+    back; the rest is never touched)."""
+    saved = dict(os.environ)
+
+    def restore():
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+    try:
+        yield restore
+    finally:
+        restore()
 
 
 def _configure_scheduler():
