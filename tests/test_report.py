@@ -655,7 +655,9 @@ def test_write_feedback_with_nbgrader(tmp_path):
 def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
     """Is generate_assignment skipped when the gradebook holds the cells of the
     same solution notebooks, and run again when a notebook or the
-    configuration changed, or the gradebook was removed?"""
+    configuration changed, or the gradebook was removed?  Run once (for the
+    template, which a course without a gradebook gets a copy of) or twice
+    (the template and the course's gradebook)."""
     course = make_course(tmp_path / "course")
     runs = []
     real = pipeline.nbgrader
@@ -670,28 +672,31 @@ def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
     def prepared():
         runs.clear()
         pipeline.prepare_gradebook(course, "demo", ["ann"])
-        # The course's gradebook and the workers' template.
-        return runs == ["generate_assignment"] * 2
+        assert set(runs) <= {"generate_assignment"}
+        return len(runs)
 
-    assert prepared()                      # a fresh course
-    assert not prepared()                  # nothing changed
+    assert prepared() == 1                 # a fresh course: the template, copied
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 1
+        assert gb.find_student("ann")
+    assert prepared() == 0                 # nothing changed
     nb = nbformat.read(str(source), 4)
     nb.cells[1].metadata["nbgrader"]["points"] = 2
     nbformat.write(nb, str(source))
-    assert prepared()                      # a notebook changed
+    assert prepared() == 2                 # a notebook changed
     with Gradebook(course.db_url) as gb:
         assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
         assert gb.find_student("ann")
     with Gradebook(f"sqlite:///{pipeline.template_path(course, 'demo')}") as gb:
         assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
         assert gb.students == []           # nothing of a student goes to the workers
-    assert not prepared()
+    assert prepared() == 0
     with open(course.root / "nbgrader_config.py", "a") as f:
         f.write("\n# changed\n")
-    assert prepared()                      # the configuration changed
+    assert prepared() == 2                 # the configuration changed
     course.db.unlink()
-    assert prepared()                      # the gradebook was removed
-    assert not prepared()
+    assert prepared() == 1                 # the gradebook was removed
+    assert prepared() == 0
 
 # ------------------------------------------------------------------- browser
 

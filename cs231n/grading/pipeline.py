@@ -262,11 +262,13 @@ def prepare_gradebook(course, aid, students):
     """The assignment's cells and every student in the gradebook, and the
     template gradebook the grading workers start from (``task``).
 
-    ``nbgrader generate_assignment`` records the cells in the gradebook and
-    in the template (the assignment's cells alone: no student's data leaves
-    this machine); both runs are skipped when they hold the cells of the
-    same solution notebooks and configuration already (``_gradebook_stamp``),
-    as when a late submission is graded after the class.  Grades of earlier
+    ``nbgrader generate_assignment`` records the cells in the template (a
+    new gradebook: the assignment's cells alone, no student's data leaves
+    this machine) and, beside it, in the course's gradebook; a course
+    without a gradebook yet gets a copy of the template (one run of nbgrader
+    fewer).  Both are kept when they hold the cells of the same solution
+    notebooks and configuration already (``_gradebook_stamp``), as when a
+    late submission is graded after the class.  Grades of earlier
     runs, their autograded notebooks and feedback stay until this run's
     result of the student replaces them (``task.apply_outcome``); the
     instructor's manual grades of free-text answers are kept.
@@ -285,15 +287,19 @@ def prepare_gradebook(course, aid, students):
     if not current:
         template.parent.mkdir(parents=True, exist_ok=True)
         template.unlink(missing_ok=True)
+        first = not course.db.is_file()
+        gradebooks = [f"sqlite:///{template}"] + ([] if first else [course.db_url])
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
             runs = [pool.submit(nbgrader, course, "generate_assignment", aid, "--force",
                                 f"--CourseDirectory.release_directory={tmp}/{i}",
                                 db_url=db_url, timeout=600)
-                    for i, db_url in enumerate([None, f"sqlite:///{template}"])]
+                    for i, db_url in enumerate(gradebooks)]
             for run in runs:
                 code, out = run.result()
                 if code != 0:
                     raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
+        if first:
+            shutil.copyfile(template, course.db)
         stamp_file.write_text(stamp)
     with Gradebook(course.db_url) as gb:
         for sid in students:
@@ -314,15 +320,6 @@ def _gradebook_stamp(course, aid):
 
 
 # ------------------------------------------------------------ one student
-
-def grade_student(course, aid, sid, judge, *, kernel_dir, autograder, limits=None,
-                  threads=None):
-    """Stage and grade one student of ``course`` in this process (the task of
-    ``cs231n.grading.task`` does the same on a worker, from shipped files)."""
-    return grade_staged(course, aid, sid, stage(course, aid, sid), judge,
-                        kernel_dir=kernel_dir, autograder=autograder, limits=limits,
-                        threads=threads)
-
 
 def stage(course, aid, sid):
     """The staged copy of a submission that nbgrader reads: regular files

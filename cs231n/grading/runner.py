@@ -2,18 +2,22 @@
 
 1. Collect: ``nbgrader zip_collect`` when ``downloaded/<assignment>/`` holds
    archives, then every ``submitted/<student>/<assignment>/``.
-2. Prepare the gradebook: the assignment from ``solutions/`` (cells and
-   hidden tests), every student, and no previous result of these students
-   (a submission that fails now must never show its old score).
-3. For each student, in ``--jobs`` parallel workers, within the limits of
-   the assignment's contract (``registry.GradingLimits``: a time budget per
-   student, a time per cell, CPU and memory of kernels and workers): the
-   submission staged where nbgrader reads it (``collect``: no links, no
-   special files, notebooks that parse, limits of number and size),
-   nbgrader's autograde with the kernel in a sandbox, the integrity pass
-   (``integrity``) and the final scores written back to the gradebook.  A
-   grader error on a student sets that student's autograded scores to 0
-   (``zero_autograded``).
+2. Prepare the gradebook (``pipeline.prepare_gradebook``): the assignment's
+   cells and hidden tests from ``solutions/``, every student, and the
+   template gradebook the workers start from.  A student's earlier results
+   stay until this run's result replaces them; a student this run fails on
+   gets 0, never the old score.
+3. One Dask task per student (``cluster``, ``task``), on a local cluster of
+   ``--jobs`` worker processes or on the workers of ``--scheduler``: this
+   process stages the submission (``collect``: no links, no special files,
+   notebooks that parse, limits of number and size) and sends it; a worker
+   runs nbgrader's autograde with the kernel in a sandbox and the integrity
+   pass (``integrity``), within the limits of the assignment's contract
+   (``registry.GradingLimits``: a time budget per student, a time per cell,
+   CPU and memory of kernels and workers), and sends the result back.  Only
+   this process writes the gradebook (``task.apply_outcome``).  A grader
+   error on a student sets that student's autograded scores to 0
+   (``pipeline.grader_error``).
 4. Feedback for every student (one nbgrader run, then each student still
    missing a page alone), sanitised; the grades exported to CSV; the report
    and a histogram of the scores (``report``: everything people read).
