@@ -65,6 +65,7 @@ class WorkersLost(RuntimeError):
                          f"tries (the last: {last}); it is not tried again")
 
 
+POLL = 0.1                    # seconds between looks at the results and at Ctrl-C
 NO_SANDBOX_EXIT = 3           # exit status of a worker that found no sandbox
 
 
@@ -222,10 +223,13 @@ def run(client, fn, shared, items, *, on_result, window=None):
     exception the task raised, or ``WorkersLost``; else None).
 
     At most ``window`` tasks are out at once (twice the cluster's threads by
-    default): a class's submissions are not all in memory.  ``on_result``
-    runs with Ctrl-C held back until it returns, so that a result is written
-    whole or not at all; Ctrl-C anywhere else cancels the tasks not done and
-    raises ``KeyboardInterrupt``.
+    default): a class's submissions are not all in memory.  Ctrl-C (in the
+    main thread) is noted, and acted on between results, never in the middle
+    of ``on_result`` (a result is written whole or not at all): the tasks
+    not done are cancelled and ``KeyboardInterrupt`` is raised.  Left to
+    Python, the ``KeyboardInterrupt`` could land in a weakref callback of
+    Dask's, where Python prints "Exception ignored" and goes on: the run
+    would not stop.
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
@@ -247,30 +251,38 @@ def run(client, fn, shared, items, *, on_result, window=None):
             send(key, item)
             return
 
-    try:
-        for _ in range(window):
-            send_next()
-        for future in pending:
-            key, item = out.pop(future.key)
-            try:
-                value, error = future.result(), None
-            except KilledWorker as e:
-                if _started(client, future.key):
-                    deaths[key] = deaths.get(key, 0) + 1
-                if deaths.get(key, 0) < DEATHS and tries[key] < MAX_TRIES:
-                    send(key, item)            # again, on another worker
-                    continue
-                value, error = None, WorkersLost(deaths.get(key, 0), tries[key],
-                                                 getattr(e.last_worker, "address", "?"))
-            except Exception as e:          # the task raised
-                value, error = None, e
-            with held_interrupts():
-                on_result(key, value, error)
-            future.release()
-            send_next()
-    except BaseException:
-        client.cancel(list(pending.futures), force=True)
-        raise
+    def take(future):
+        key, item = out.pop(future.key)
+        try:
+            value, error = future.result(), None
+        except KilledWorker as e:
+            if _started(client, future.key):
+                deaths[key] = deaths.get(key, 0) + 1
+            if deaths.get(key, 0) < DEATHS and tries[key] < MAX_TRIES:
+                send(key, item)            # again, on another worker
+                return
+            value, error = None, WorkersLost(deaths.get(key, 0), tries[key],
+                                             getattr(e.last_worker, "address", "?"))
+        except Exception as e:          # the task raised
+            value, error = None, e
+        on_result(key, value, error)
+        future.release()
+        send_next()
+
+    with held_interrupts() as interrupted:
+        try:
+            for _ in range(window):
+                send_next()
+            while not pending.is_empty():
+                if interrupted:
+                    raise KeyboardInterrupt
+                if pending.has_ready():
+                    take(next(pending))
+                else:
+                    time.sleep(POLL)
+        except BaseException:
+            client.cancel(list(pending.futures), force=True)
+            raise
 
 
 def _attempt(fn, shared, item):
@@ -295,14 +307,16 @@ def _started(client, task_key):
 
 @contextlib.contextmanager
 def held_interrupts():
-    """Ctrl-C is held back in the block and raised at its end (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """Ctrl-C is held back in the block and raised at its end (main thread
+    only); the block may look at the list it yields (not empty once Ctrl-C
+    was pressed) to stop sooner."""
     got = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
     previous = signal.signal(signal.SIGINT, lambda *_: got.append(True))
     try:
-        yield
+        yield got
     finally:
         signal.signal(signal.SIGINT, previous)
     if got:
