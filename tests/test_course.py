@@ -505,12 +505,12 @@ def test_grade_exits_nonzero_on_a_grader_error(monkeypatch, capsys, why, fails):
     from types import SimpleNamespace
 
     from cs231n.course import CourseError, grade_command
-    from cs231n.grading import pipeline
+    from cs231n.grading import pipeline, report, runner
     run = SimpleNamespace(results=[pipeline.StudentResult("ann"),
                                    pipeline.StudentResult("bob", status="failed", why=why)],
                           csv="g.csv", report="r.md", histogram="h.png", seconds=1.0)
-    monkeypatch.setattr(pipeline, "grade", lambda *a, **k: run)
-    monkeypatch.setattr(pipeline, "grade_table", lambda r: "the table")
+    monkeypatch.setattr(runner, "grade", lambda *a, **k: run)
+    monkeypatch.setattr(report, "grade_table", lambda r: "the table")
     aid = course.assignments(ROOT)[0]
     if fails:
         with pytest.raises(CourseError, match=r"grader error on 1 submissions \(bob\)"):
