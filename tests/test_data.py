@@ -1,5 +1,7 @@
 """Tests of cs231n.data: generated sets, the digits split, the CIFAR-10 reader."""
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -136,6 +138,34 @@ def test_digits_training_mean_is_zero(digits):
     """After mean subtraction, is the training split's mean pixel zero?"""
     np.testing.assert_allclose(digits["X_train"][:, :-1].mean(axis=0), 0.0, atol=1e-12,
                                err_msg="mean of each training pixel")
+
+
+@pytest.mark.parametrize("file_found", [True, False])
+def test_digits_are_sklearns_own(monkeypatch, file_found):
+    """Are the digits read from scikit-learn's file (or, without it, by
+    scikit-learn) the very pixels and labels, in the order, that its
+    ``load_digits`` gives?"""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    if not file_found:
+        real = data_module.importlib.util.find_spec
+        monkeypatch.setattr(data_module.importlib.util, "find_spec",
+                            lambda name, *a: None if name == "sklearn" else real(name, *a))
+    raw = sklearn_digits()
+    pixels, labels = data_module._sklearn_digits()
+    np.testing.assert_array_equal(pixels, raw.data)
+    np.testing.assert_array_equal(labels, raw.target)
+    assert labels.dtype == np.int64 and pixels.shape == (1797, 64)
+
+
+def test_loading_digits_does_not_import_sklearn():
+    """Does a notebook that loads the digits skip scikit-learn's import (2 s
+    of every notebook's run)?"""
+    code = ("import sys; from cs231n.data import load_digits; load_digits(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]", out
 
 
 def test_digits_pixels_scaled_to_unit_interval(digits):
