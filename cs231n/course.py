@@ -86,6 +86,7 @@ def release(names=None, *, root=ROOT, dest=None):
     CourseError
         When nbgrader fails or solution or hidden-test text reaches the release.
     """
+    from .grading import pipeline
     root = Path(root)
     into_course = dest is None
     dest = Path(dest) if dest is not None else root / "assignments"
@@ -105,7 +106,8 @@ def release(names=None, *, root=ROOT, dest=None):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "release"
-            # A throwaway gradebook: releasing must not touch the course's.
+            stamp = pipeline.gradebook_stamp(pipeline.Course(root), aid)
+            # A gradebook of its own: releasing must not touch the course's.
             cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", aid, "--force",
                    f"--CourseDirectory.root={root}",
                    f"--CourseDirectory.release_directory={out}",
@@ -125,6 +127,11 @@ def release(names=None, *, root=ROOT, dest=None):
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(out / aid, target)
+            if into_course:
+                # The grader's template gradebook (the cells, no student): the
+                # course's first grading need not make it again.
+                pipeline.keep_template(pipeline.Course(root), aid, Path(tmp) / "gradebook.db",
+                                       stamp)
             print(f"released {aid} -> {target}")
     if problems:
         raise CourseError(problems)

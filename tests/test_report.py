@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from cs231n import course as cs231n_course
 from cs231n.grading import pipeline, report
 from cs231n.grading.pipeline import StudentResult
 from cs231n.registry import GradingLimits
@@ -653,11 +654,10 @@ def test_write_feedback_with_nbgrader(tmp_path):
 
 @pytest.mark.slow
 def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
-    """Is generate_assignment skipped when the gradebook holds the cells of the
-    same solution notebooks, and run again when a notebook or the
-    configuration changed, or the gradebook was removed?  Run once (for the
-    template, which a course without a gradebook gets a copy of) or twice
-    (the template and the course's gradebook)."""
+    """Is generate_assignment skipped for a gradebook that holds the cells of
+    the same solution notebooks and configuration (the course's, the
+    template, the template a release kept), and run again for each that does
+    not?  A course without a gradebook gets a copy of the template."""
     course = make_course(tmp_path / "course")
     runs = []
     real = pipeline.nbgrader
@@ -695,8 +695,23 @@ def test_prepare_gradebook_reuses_a_current_gradebook(tmp_path, monkeypatch):
         f.write("\n# changed\n")
     assert prepared() == 2                 # the configuration changed
     course.db.unlink()
-    assert prepared() == 1                 # the gradebook was removed
+    assert prepared() == 0                 # the gradebook was removed: the template's copy
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
+        assert gb.find_student("ann")
     assert prepared() == 0
+    # A released course: the release's gradebook is the template, and the
+    # first grading runs nbgrader no more.
+    shutil.rmtree(course.root / ".grading")
+    course.db.unlink()
+    cs231n_course.release(["demo"], root=course.root)
+    assert prepared() == 0
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_grade_cell("test_double", "demo", "demo").max_score == 2
+        assert gb.find_student("ann")
+    with open(course.root / "nbgrader_config.py", "a") as f:
+        f.write("\n# changed again\n")
+    assert prepared() == 2                 # a release before a change counts for nothing
 
 # ------------------------------------------------------------------- browser
 

@@ -253,9 +253,30 @@ def collect(course, aid):
 
 
 def template_path(course, aid):
-    """The template gradebook ``prepare_gradebook`` makes beside the course's
-    (the grading workers' start, ``task``)."""
+    """The template gradebook of ``aid``: its cells and no student, made by
+    ``course.release`` (``keep_template``) or by ``prepare_gradebook``; the
+    grading workers start from it (``task``)."""
     return course.root / ".grading" / f"{aid}.template.db"
+
+
+def _stamp_path(course, aid, gradebook):
+    """Where the stamp of ``gradebook`` (the course's or the template) for
+    ``aid`` is kept: the ``gradebook_stamp`` it was made from."""
+    template = gradebook == template_path(course, aid)
+    return course.root / ".grading" / (f"{aid}.template.stamp" if template else f"{aid}.gradebook")
+
+
+def keep_template(course, aid, gradebook, stamp):
+    """Keep ``gradebook``, a file that ``nbgrader generate_assignment`` of
+    ``aid`` just wrote without any student (the release's), as the template
+    gradebook; ``stamp`` is the ``gradebook_stamp`` taken before that run."""
+    template = template_path(course, aid)
+    template.parent.mkdir(parents=True, exist_ok=True)
+    _stamp_path(course, aid, template).unlink(missing_ok=True)
+    partial = template.with_name(template.name + ".part")
+    shutil.copyfile(gradebook, partial)
+    os.replace(partial, template)
+    _stamp_path(course, aid, template).write_text(stamp)
 
 
 def prepare_gradebook(course, aid, students):
@@ -265,48 +286,62 @@ def prepare_gradebook(course, aid, students):
     ``nbgrader generate_assignment`` records the cells in the template (a
     new gradebook: the assignment's cells alone, no student's data leaves
     this machine) and, beside it, in the course's gradebook; a course
-    without a gradebook yet gets a copy of the template (one run of nbgrader
-    fewer).  Both are kept when they hold the cells of the same solution
-    notebooks and configuration already (``_gradebook_stamp``), as when a
-    late submission is graded after the class.  Grades of earlier
-    runs, their autograded notebooks and feedback stay until this run's
-    result of the student replaces them (``task.apply_outcome``); the
+    without a gradebook yet gets a copy of the template.  A gradebook is
+    kept when it holds the cells of the same solution notebooks and
+    configuration already (its stamp is the current ``gradebook_stamp``):
+    the release's template (``keep_template``) on a course's first grading,
+    both when a late submission is graded after the class.  Grades of
+    earlier runs, their autograded notebooks and feedback stay until this
+    run's result of the student replaces them (``task.apply_outcome``); the
     instructor's manual grades of free-text answers are kept.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
-    stamp_file = course.root / ".grading" / f"{aid}.gradebook"
-    stamp = _gradebook_stamp(course, aid)
-    notebooks = {p.stem for p in (course.root / "solutions" / aid).glob("*.ipynb")}
+    stamp = gradebook_stamp(course, aid)
     template = template_path(course, aid)
-    current = False
-    if (course.db.is_file() and template.is_file() and stamp_file.is_file()
-            and stamp_file.read_text() == stamp):
-        with Gradebook(course.db_url) as gb, contextlib.suppress(MissingEntry):
-            current = {nb.name for nb in gb.find_assignment(aid).notebooks} == notebooks
-    if not current:
+    first = not course.db.is_file()
+    stale = [db for db in ([template] if first else [template, course.db])
+             if not _is_current(course, aid, db, stamp)]
+    if stale:
         template.parent.mkdir(parents=True, exist_ok=True)
-        template.unlink(missing_ok=True)
-        first = not course.db.is_file()
-        gradebooks = [f"sqlite:///{template}"] + ([] if first else [course.db_url])
+        for db in stale:
+            _stamp_path(course, aid, db).unlink(missing_ok=True)
+        if template in stale:
+            template.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
             runs = [pool.submit(nbgrader, course, "generate_assignment", aid, "--force",
                                 f"--CourseDirectory.release_directory={tmp}/{i}",
-                                db_url=db_url, timeout=600)
-                    for i, db_url in enumerate(gradebooks)]
+                                db_url=f"sqlite:///{db}", timeout=600)
+                    for i, db in enumerate(stale)]
             for run in runs:
                 code, out = run.result()
                 if code != 0:
                     raise RuntimeError(f"nbgrader generate_assignment failed:\n{out[-2000:]}")
-        if first:
-            shutil.copyfile(template, course.db)
-        stamp_file.write_text(stamp)
+        for db in stale:
+            _stamp_path(course, aid, db).write_text(stamp)
+    if first:
+        shutil.copyfile(template, course.db)
+        _stamp_path(course, aid, course.db).write_text(stamp)
     with Gradebook(course.db_url) as gb:
         for sid in students:
             gb.update_or_create_student(sid)
 
 
-def _gradebook_stamp(course, aid):
+def _is_current(course, aid, gradebook, stamp):
+    """Whether ``gradebook`` (a path) was made from the inputs of ``stamp``
+    and holds the assignment's notebooks."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    stamp_file = _stamp_path(course, aid, gradebook)
+    if not (gradebook.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp):
+        return False
+    notebooks = {p.stem for p in (course.root / "solutions" / aid).glob("*.ipynb")}
+    with Gradebook(f"sqlite:///{gradebook}") as gb, contextlib.suppress(MissingEntry):
+        return {nb.name for nb in gb.find_assignment(aid).notebooks} == notebooks
+    return False
+
+
+def gradebook_stamp(course, aid):
     """A digest of what generate_assignment makes the gradebook's cells from:
     the assignment's solution notebooks, the course's nbgrader configuration
     and nbgrader's version."""

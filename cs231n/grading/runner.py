@@ -4,7 +4,8 @@
    archives, then every ``submitted/<student>/<assignment>/``.
 2. Prepare the gradebook (``pipeline.prepare_gradebook``): the assignment's
    cells and hidden tests from ``solutions/``, every student, and the
-   template gradebook the workers start from.  A student's earlier results
+   template gradebook the workers start from (the release's, when its
+   solutions are still those of ``solutions/``).  A student's earlier results
    stay until this run's result replaces them; a student this run fails on
    gets 0, never the old score.
 3. One Dask task per student (``cluster``, ``task``), on a local cluster of
